@@ -1,0 +1,3 @@
+export * from './store';
+export * from './relay';
+export * from './command-handler';

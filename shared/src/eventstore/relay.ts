@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Producer } from 'kafkajs';
+import type { Collection } from 'mongodb';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { isDuplicateKey } from '../mongo';
+import { EVENT_CONTENT_TYPE, HEADER_CONTENT_TYPE, HEADER_EVENT_TYPE } from '../kafka';
+import type { CommitDocument, EventStore } from './store';
+
+interface LeaseDocument {
+  _id: string;
+  owner: string;
+  expiresAt: Date;
+}
+
+export interface RelayOptions {
+  logger: Logger;
+  batchSize?: number;
+  /** How often to look for commits when nothing signalled (other instances, crash recovery). */
+  pollMs?: number;
+  /** Only one relay per topic publishes at a time, so one aggregate's events stay in order. */
+  leaseMs?: number;
+  metrics?: Registry;
+}
+
+/**
+ * The outbox relay: publishes committed events to Kafka in per-aggregate order with an idempotent
+ * producer, then marks their commit published. A crash between the two re-publishes the commit on
+ * restart (at least once); projectors are idempotent through the version, so nothing is lost or doubled.
+ */
+export class OutboxRelay {
+  private readonly owner = randomUUID();
+  private readonly leases: Collection<LeaseDocument>;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly onAppended = () => this.wake?.();
+  private readonly published?: Counter;
+  private readonly backlog?: Gauge;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly producer: Producer,
+    private readonly options: RelayOptions,
+  ) {
+    this.leases = store.commits.db.collection<LeaseDocument>('relay_leases');
+    if (options.metrics) {
+      this.published = new Counter({ name: 'outbox_published_events_total', help: 'Events published by the outbox relay', registers: [options.metrics] });
+      this.backlog = new Gauge({
+        name: 'outbox_backlog_commits',
+        help: 'Commits appended but not yet published',
+        registers: [options.metrics],
+        collect: async () => this.backlog?.set(await this.store.backlog()),
+      });
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.store.signals.on('appended', this.onAppended);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.store.signals.off('appended', this.onAppended);
+    this.wake?.();
+    await this.loop;
+    await this.leases.deleteOne({ _id: this.leaseId, owner: this.owner }).catch(() => undefined);
+  }
+
+  /** Publishes everything pending once; returns how many events went out. */
+  async publishPending(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const batch = await this.store.pending(this.options.batchSize ?? 500);
+      if (batch.length === 0) return total;
+      total += await this.publish(batch);
+    }
+  }
+
+  private get leaseId(): string {
+    return `relay:${this.store.options.topic}`;
+  }
+
+  private async holdLease(): Promise<boolean> {
+    const now = new Date();
+    try {
+      await this.leases.updateOne(
+        { _id: this.leaseId, $or: [{ owner: this.owner }, { expiresAt: { $lt: now } }] },
+        { $set: { owner: this.owner, expiresAt: new Date(now.getTime() + (this.options.leaseMs ?? 10_000)) } },
+        { upsert: true },
+      );
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false; // another instance holds a live lease
+      throw err;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.options.pollMs ?? 500;
+    while (this.running) {
+      try {
+        if (await this.holdLease()) await this.publishPending();
+      } catch (err) {
+        this.options.logger.warn({ err }, 'outbox relay round failed; retrying');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        void sleep(pollMs, undefined, { ref: false }).then(resolve);
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /**
+   * Consecutive commits that share a trace context go in one send, under that context, so the
+   * kafkajs produce spans join the trace of the request that appended them.
+   */
+  private async publish(batch: CommitDocument[]): Promise<number> {
+    let count = 0;
+    let group: CommitDocument[] = [];
+    const flush = async () => {
+      if (group.length === 0) return;
+      const carrier = group[0]?.trace;
+      const parent = carrier ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+      const messages = group.flatMap((commit) =>
+        commit.events.map((event) => {
+          const headers: Record<string, string> = { [HEADER_EVENT_TYPE]: event.type, [HEADER_CONTENT_TYPE]: EVENT_CONTENT_TYPE };
+          propagation.inject(parent, headers);
+          return { key: commit.stream, value: JSON.stringify(event), headers };
+        }),
+      );
+      await context.with(parent, () => this.producer.send({ topic: this.store.options.topic, acks: -1, messages }));
+      await this.store.markPublished(group.map((c) => c._id));
+      count += messages.length;
+      this.published?.inc(messages.length);
+      group = [];
+    };
+    for (const commit of batch) {
+      if (group.length > 0 && JSON.stringify(group[0]?.trace) !== JSON.stringify(commit.trace)) await flush();
+      group.push(commit);
+    }
+    await flush();
+    return count;
+  }
+}
+
+/** A producer fit for the relay: idempotent (no duplicates from its own retries), one request in flight. */
+export function relayProducerConfig() {
+  return { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false } as const;
+}

@@ -1,0 +1,109 @@
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { z } from 'zod';
+import { ConflictError, TooManyRequestsError } from '../errors';
+import { createHealthKit } from '../health';
+import { createLogger } from '../logging';
+import { createMetrics } from '../metrics';
+import { createHttpApp, finishApp, parseWith } from './index';
+
+const lines: string[] = [];
+const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+const logger = createLogger('test', 'info', sink);
+let healthy = true;
+const health = createHealthKit('test', [{ name: 'db', check: async () => { if (!healthy) throw new Error('db is down'); } }]);
+const app = createHttpApp({ logger, bodyLimit: '1kb', health, metrics: createMetrics('test') });
+app.post('/echo', (req, res) => {
+  res.status(201).json(parseWith(z.object({ name: z.string().max(10) }).strict(), req.body));
+});
+app.get('/conflict', () => {
+  throw new ConflictError('already there');
+});
+app.get('/slow-down', () => {
+  throw new TooManyRequestsError('slow down', 7);
+});
+app.get('/boom', () => {
+  throw new Error('secret internals at /srv/app.ts:12');
+});
+finishApp(app, logger);
+
+describe('the shared HTTP app', () => {
+  it('parses JSON and echoes a request id', async () => {
+    const res = await request(app).post('/echo').send({ name: 'Ada' });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ name: 'Ada' });
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps a well-formed client request id and replaces a malformed one', async () => {
+    expect((await request(app).get('/health/live').set('x-request-id', 'abc-123')).headers['x-request-id']).toBe('abc-123');
+    expect((await request(app).get('/health/live').set('x-request-id', 'bad id with spaces')).headers['x-request-id']).not.toContain('bad');
+  });
+
+  it.each([
+    ['malformed JSON', (r: request.Test) => r.set('content-type', 'application/json').send('{"name":'), 400, /not valid JSON/],
+    ['a wrong type', (r: request.Test) => r.send({ name: 42 }), 400, /name: /],
+    ['an unknown field', (r: request.Test) => r.send({ name: 'Ada', role: 'admin' }), 400, /role|Unrecognized/i],
+    ['an oversized body', (r: request.Test) => r.send({ name: 'x'.repeat(5_000) }), 413, /too large/],
+    ['a non-JSON content type', (r: request.Test) => r.set('content-type', 'text/plain').send('name=Ada'), 415, /application\/json/],
+  ])('answers %s with a problem document', async (_case, send, status, detail) => {
+    const res = await send(request(app).post('/echo'));
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status, detail: expect.stringMatching(detail) });
+  });
+
+  it('maps domain errors to their status and stable code', async () => {
+    const res = await request(app).get('/conflict');
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'conflict', title: 'Conflict', detail: 'already there', instance: '/conflict' });
+  });
+
+  it('sets Retry-After on 429', async () => {
+    const res = await request(app).get('/slow-down');
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBe('7');
+  });
+
+  it('hides unexpected errors behind a generic 500 and logs them', async () => {
+    const res = await request(app).get('/boom');
+    expect(res.status).toBe(500);
+    expect(JSON.stringify(res.body)).not.toMatch(/secret internals|\.ts:/);
+    expect(lines.some((l) => l.includes('secret internals'))).toBe(true);
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    const res = await request(app).get('/nope');
+    expect(res.status).toBe(404);
+    expect(res.body.detail).toBe('no route for GET /nope');
+  });
+
+  it('sends security headers and no X-Powered-By', async () => {
+    const res = await request(app).get('/health/live');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBeDefined();
+  });
+
+  it('reports readiness from its dependency checks', async () => {
+    healthy = true;
+    expect((await request(app).get('/health/ready')).status).toBe(200);
+    healthy = false;
+    const res = await request(app).get('/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.body.checks.db).toMatchObject({ status: 'down', error: 'db is down' });
+    expect((await request(app).get('/health/live')).status).toBe(200);
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const res = await request(app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('http_request_duration_seconds');
+  });
+
+  it('never logs credentials', async () => {
+    lines.length = 0;
+    await request(app).post('/echo').set('authorization', 'Bearer top-secret-token').send({ name: 'Ada' });
+    expect(lines.join('')).not.toContain('top-secret-token');
+  });
+});

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { UnsupportedMediaTypeError } from '../errors';
+import type { HealthKit } from '../health';
+import type { Metrics } from '../metrics';
+import { notFoundHandler, problemHandler } from './problem';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface HttpAppOptions {
+  logger: Logger;
+  /** Largest accepted body, in body-parser notation ("100kb"). */
+  bodyLimit: string;
+  health?: HealthKit;
+  metrics?: Metrics;
+}
+
+/** A request id from a well-formed client header, or a fresh one; echoed on the response. */
+const requestId: RequestHandler = (req, res, next) => {
+  const sent = req.get(REQUEST_ID_HEADER);
+  const id = sent && REQUEST_ID.test(sent) ? sent : randomUUID();
+  req.headers[REQUEST_ID_HEADER] = id;
+  res.setHeader(REQUEST_ID_HEADER, id);
+  next();
+};
+
+/** Unsafe methods with a body must declare JSON; anything else is a 415, not a silent empty body. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json') && !req.is('application/*+json')) {
+    next(new UnsupportedMediaTypeError('request body must be application/json'));
+    return;
+  }
+  next();
+};
+
+/**
+ * The express app every service starts from: request id, structured access log, security headers,
+ * JSON bodies with a size limit, health and metrics routes. Call `finishApp` after adding routes.
+ */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestId);
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      genReqId: (req) => String(req.headers[REQUEST_ID_HEADER]),
+      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(helmet());
+  if (options.metrics) app.use(options.metrics.httpMiddleware);
+  if (options.health) app.use(options.health.router);
+  if (options.metrics) app.get('/metrics', options.metrics.handler);
+  app.use(requireJson);
+  app.use(express.json({ limit: options.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  return app;
+}
+
+/** Adds the 404 and the single problem+json error handler; call last. */
+export function finishApp(app: Express, logger: Logger): Express {
+  app.use(notFoundHandler);
+  app.use(problemHandler(logger));
+  return app;
+}

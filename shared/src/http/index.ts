@@ -1,0 +1,4 @@
+export * from './app';
+export * from './problem';
+export * from './validate';
+export * from './server';

@@ -1,0 +1,3 @@
+export * from './projector';
+export * from './rebuild';
+export * from './versioned';
