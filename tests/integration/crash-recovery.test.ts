@@ -15,7 +15,7 @@ afterAll(() => ctx.close());
 
 it('publishes an event accepted just before the process was killed, and the read model converges', async () => {
   const stream = unique('crash');
-  const child = promisify(execFile)(join(root, 'node_modules', '.bin', 'tsx'), ['--conditions=source', join(root, 'tests', 'fixtures', 'append-then-crash.ts'), ctx.db.databaseName, ctx.topic, stream], {
+  const child = promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'tests', 'fixtures', 'append-then-crash.ts'), ctx.db.databaseName, ctx.topic, stream], {
     cwd: root,
     env: process.env,
   });
