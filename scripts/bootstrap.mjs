@@ -34,6 +34,16 @@ function build() {
 function run(command, args) {
   const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  // `npm start` runs us under `sh -c`, and sh does not pass SIGTERM on: when npm is told to stop,
+  // sh dies and we are orphaned. Treat losing our parent as a SIGTERM so nothing is left running.
+  const parent = process.ppid;
+  const watchdog = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(watchdog);
+      child.kill('SIGTERM');
+    }
+  }, 500);
+  watchdog.unref();
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
