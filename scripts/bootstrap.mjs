@@ -55,7 +55,7 @@ switch (command) {
     run(bin('tsx'), [join('scripts', 'start.ts'), ...rest]);
     break;
   case 'test':
-    run(process.execPath, ['--expose-gc', bin('jest'), ...rest]);
+    run(process.execPath, [bin('jest'), ...rest]);
     break;
   case 'stack':
     run(bin('tsx'), [join('stack', 'cli.ts'), ...rest]);
