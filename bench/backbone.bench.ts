@@ -10,8 +10,8 @@ import { EventStore, OutboxRelay, relayProducerConfig } from '@sms/shared/events
 import { stampEvents, type EventEnvelope } from '@sms/shared/events';
 import { createKafka, ensureTopics } from '@sms/shared/kafka';
 import { connectMongo } from '@sms/shared/mongo';
-import { applyVersioned, Projector, type Projection } from '@sms/shared/projection';
-import { profileFromEnv, stackUp } from '../stack/stack';
+import { applyVersioned, ensureVersionIndex, Projector, type Projection } from '@sms/shared/projection';
+import { profileFromEnv, stackDown, stackUp } from '../stack/stack';
 import { sampleRegistry, silentLogger, SampleCreated, type SampleRow } from '../tests/support/backbone';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -32,7 +32,7 @@ interface Result {
 function timedProjection(collection: string, landed: Map<string, number>): Projection {
   return {
     name: collection,
-    setup: async () => undefined,
+    setup: (db) => ensureVersionIndex(db.collection(collection)),
     reset: async (db) => void (await db.collection(collection).drop().catch(() => undefined)),
     apply: async (event, db) => {
       await applyVersioned(db.collection<SampleRow>(collection), event.subject, event.version, {
@@ -44,12 +44,13 @@ function timedProjection(collection: string, landed: Map<string, number>): Proje
   };
 }
 
-async function waitFor(done: () => boolean, timeoutMs = 300_000): Promise<void> {
+async function waitFor(what: string, done: () => boolean, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error('benchmark timed out');
+    if (Date.now() > deadline) throw new Error(`benchmark timed out waiting for ${what}`);
     await sleep(5);
   }
+  process.stderr.write(`bench: ${what} done\n`);
 }
 
 /** Runs `count` operations with at most CONCURRENCY in flight. */
@@ -81,6 +82,7 @@ function lagStats(sent: Map<string, number>, landed: Map<string, number>): { p50
 }
 
 async function outboxPipeline(db: Db, kafka: ReturnType<typeof createKafka>, topic: string): Promise<Result> {
+  const label = 'outbox';
   const registry = sampleRegistry();
   const store = new EventStore(db, { source: 'bench', topic, registry });
   await store.setup();
@@ -99,7 +101,7 @@ async function outboxPipeline(db: Db, kafka: ReturnType<typeof createKafka>, top
 
   const t0 = performance.now();
   await burst(EVENTS, (i) => append(`burst-${i}`));
-  await waitFor(() => landed.size >= EVENTS);
+  await waitFor(`${label} burst`, () => landed.size >= EVENTS);
   const throughput = EVENTS / ((performance.now() - t0) / 1000);
 
   landed.clear();
@@ -109,7 +111,7 @@ async function outboxPipeline(db: Db, kafka: ReturnType<typeof createKafka>, top
     sent.set(id, performance.now());
     await append(id);
   });
-  await waitFor(() => landed.size >= total);
+  await waitFor(`${label} paced`, () => landed.size >= total);
   await projector.stop();
   await relay.stop();
   await producer.disconnect();
@@ -117,6 +119,7 @@ async function outboxPipeline(db: Db, kafka: ReturnType<typeof createKafka>, top
 }
 
 async function rawKafka(kafka: ReturnType<typeof createKafka>, topic: string, payload: (id: string) => EventEnvelope): Promise<Result> {
+  const label = 'raw kafka';
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const landed = new Map<string, number>();
@@ -129,7 +132,7 @@ async function rawKafka(kafka: ReturnType<typeof createKafka>, topic: string, pa
 
   const t0 = performance.now();
   await burst(EVENTS, (i) => send(`burst-${i}`));
-  await waitFor(() => landed.size >= EVENTS);
+  await waitFor(`${label} burst`, () => landed.size >= EVENTS);
   const throughput = EVENTS / ((performance.now() - t0) / 1000);
 
   landed.clear();
@@ -139,7 +142,7 @@ async function rawKafka(kafka: ReturnType<typeof createKafka>, topic: string, pa
     sent.set(id, performance.now());
     await send(id);
   });
-  await waitFor(() => landed.size >= total);
+  await waitFor(`${label} paced`, () => landed.size >= total);
   await consumer.disconnect();
   await producer.disconnect();
   return { throughput, ...lagStats(sent, landed) };
@@ -150,7 +153,7 @@ async function rawBulkWrite(db: Db): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < EVENTS; i += 500) {
     const ops = Array.from({ length: Math.min(500, EVENTS - i) }, (_, j) => ({
-      updateOne: { filter: { _id: `bulk-${i + j}`, version: { $lt: 1 } }, update: { $set: { name: `bulk-${i + j}`, tenant: 'bench', version: 1 }, $inc: { applied: 1 } }, upsert: true },
+      updateOne: { filter: { _id: `bulk-${i + j}` }, update: { $set: { name: `bulk-${i + j}`, tenant: 'bench', version: 1 }, $inc: { applied: 1 } }, upsert: true },
     }));
     await rows.bulkWrite(ops, { ordered: false });
   }
@@ -158,9 +161,10 @@ async function rawBulkWrite(db: Db): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const profile = profileFromEnv('test');
   const endpoints = process.env.KAFKA_BROKERS && process.env.MONGO_URL
-    ? { kafkaBrokers: process.env.KAFKA_BROKERS, mongoUrl: process.env.MONGO_URL }
-    : await stackUp(profileFromEnv('test'), (l) => process.stderr.write(`[stack] ${l}\n`));
+    ? { kafkaBrokers: process.env.KAFKA_BROKERS, mongoUrl: process.env.MONGO_URL, started: [] as string[] }
+    : await stackUp(profile, (l) => process.stderr.write(`[stack] ${l}\n`));
   const mongo = await connectMongo(endpoints.mongoUrl, 'bench');
   const db = mongo.db(`bench_${randomUUID().slice(0, 8)}`);
   const kafka = createKafka(endpoints.kafkaBrokers.split(','), 'bench', silentLogger);
@@ -189,6 +193,7 @@ async function main(): Promise<void> {
   await admin.disconnect();
   await db.dropDatabase();
   await mongo.close();
+  if (endpoints.started.length > 0) await stackDown(profile, endpoints.started);
 }
 
 main().catch((err) => {

@@ -8,7 +8,7 @@ import { NotFoundError, ValidationError } from '@sms/shared/errors';
 import { createKafka, ensureTopics } from '@sms/shared/kafka';
 import { createLogger } from '@sms/shared/logging';
 import { connectMongo } from '@sms/shared/mongo';
-import { applyVersioned, type Projection } from '@sms/shared/projection';
+import { applyVersioned, ensureVersionIndex, type Projection } from '@sms/shared/projection';
 
 export const silentLogger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -80,7 +80,10 @@ export interface SampleRow {
 export function sampleProjection(collection: string, failOn?: (e: EventEnvelope) => boolean): Projection {
   return {
     name: collection,
-    setup: async (db) => void (await db.collection(collection).createIndex({ tenant: 1, name: 1 })),
+    setup: async (db) => {
+      await ensureVersionIndex(db.collection(collection));
+      await db.collection(collection).createIndex({ tenant: 1, name: 1 });
+    },
     reset: async (db) => void (await db.collection(collection).drop().catch(() => undefined)),
     apply: async (event, db) => {
       if (failOn?.(event)) throw new Error(`cannot project ${event.id}`);

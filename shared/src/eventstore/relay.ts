@@ -18,8 +18,13 @@ interface LeaseDocument {
 export interface RelayOptions {
   logger: Logger;
   batchSize?: number;
-  /** How often to look for commits when nothing signalled (other instances, crash recovery). */
+  /** How often to wake up when nothing was appended in this process. */
   pollMs?: number;
+  /**
+   * How often to scan the whole outbox for unpublished commits: those of a crashed process, or of
+   * other instances of the service. Commits appended in this process are published at once.
+   */
+  scanMs?: number;
   /** Only one relay per topic publishes at a time, so one aggregate's events stay in order. */
   leaseMs?: number;
   metrics?: Registry;
@@ -36,7 +41,15 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private readonly onAppended = () => this.wake?.();
+  /** Commits appended by this process since the last round: published without scanning the outbox. */
+  private readonly fresh: CommitDocument[] = [];
+  /** The last version this relay published per stream, so a fresh commit's predecessor needs no read. */
+  private readonly lastPublished = new Map<string, number>();
+  private lastScan = 0;
+  private readonly onAppended = (commit: CommitDocument) => {
+    this.fresh.push(commit);
+    this.wake?.();
+  };
   private readonly published?: Counter;
   private readonly backlog?: Gauge;
 
@@ -82,6 +95,35 @@ export class OutboxRelay {
     }
   }
 
+  private async round(): Promise<void> {
+    if (Date.now() - this.lastScan >= (this.options.scanMs ?? 5_000)) {
+      this.lastScan = Date.now();
+      this.fresh.length = 0;
+      await this.publishPending();
+      return;
+    }
+    while (this.fresh.length > 0) {
+      const batch = this.fresh.splice(0, this.options.batchSize ?? 500);
+      const ready: CommitDocument[] = [];
+      const upTo = new Map<string, number>();
+      for (const commit of batch) {
+        const previous = commit.fromVersion - 1;
+        const inOrder =
+          previous === 0 ||
+          upTo.get(commit.stream) === previous ||
+          this.lastPublished.get(commit.stream) === previous ||
+          (await this.store.isPublished(commit.stream, previous));
+        if (inOrder) {
+          ready.push(commit);
+          upTo.set(commit.stream, commit.toVersion);
+        } else {
+          this.lastScan = 0; // its predecessor is still pending elsewhere: the scan publishes both in order
+        }
+      }
+      await this.publish(ready);
+    }
+  }
+
   private get leaseId(): string {
     return `relay:${this.store.options.topic}`;
   }
@@ -105,7 +147,8 @@ export class OutboxRelay {
     const pollMs = this.options.pollMs ?? 500;
     while (this.running) {
       try {
-        if (await this.holdLease()) await this.publishPending();
+        if (await this.holdLease()) await this.round();
+        else this.fresh.length = 0; // the lease holder's scan publishes them
       } catch (err) {
         this.options.logger.warn({ err }, 'outbox relay round failed; retrying');
       }
@@ -138,6 +181,8 @@ export class OutboxRelay {
       );
       await context.with(parent, () => this.producer.send({ topic: this.store.options.topic, acks: -1, messages }));
       await this.store.markPublished(group.map((c) => c._id));
+      if (this.lastPublished.size > 50_000) this.lastPublished.clear();
+      for (const c of group) this.lastPublished.set(c.stream, c.toVersion);
       count += messages.length;
       this.published?.inc(messages.length);
       group = [];

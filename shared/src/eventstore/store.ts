@@ -54,15 +54,26 @@ export class EventStore {
     this.commits = db.collection<CommitDocument>(options.collection ?? 'event_commits');
   }
 
+  /**
+   * Every lookup on the write path is an equality match on a unique key (`_id`, or `stream` plus a
+   * version): the one shape that mongo-java-server serves from an index, and the cheapest on MongoDB.
+   */
   async setup(): Promise<void> {
     await this.commits.createIndex({ stream: 1, fromVersion: 1 }, { unique: true });
+    await this.commits.createIndex({ stream: 1, toVersion: 1 }, { unique: true });
     await this.commits.createIndex({ published: 1, committedAt: 1 });
   }
 
+  /** Follows the chain of commits `<stream>@0`, `<stream>@<toVersion>`, ... to the head. */
   async readStream(stream: string): Promise<StreamRead> {
-    const commits = await this.commits.find({ stream }).sort({ fromVersion: 1 }).toArray();
-    const events = commits.flatMap((c) => c.events);
-    return { version: commits.at(-1)?.toVersion ?? 0, events };
+    const events: EventEnvelope[] = [];
+    let version = 0;
+    for (;;) {
+      const commit = await this.commits.findOne({ _id: `${stream}@${version}` });
+      if (!commit) return { version, events };
+      events.push(...commit.events);
+      version = commit.toVersion;
+    }
   }
 
   /**
@@ -71,10 +82,12 @@ export class EventStore {
    */
   async append(stream: string, expectedVersion: number, pending: readonly PendingEvent[], meta: EventMetadata): Promise<AppendResult> {
     if (pending.length === 0) return { version: expectedVersion, events: [] };
-    // The unique `_id` catches two writers racing from the same version; this read catches an expected
-    // version that is not the stream's head at all (a stale client version inside a multi-event commit).
-    const current = await this.currentVersion(stream);
-    if (current !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion, current);
+    // Commits are contiguous: each starts where an existing one ends. So `expectedVersion` is the head
+    // exactly when a commit ends there (checked here) and none starts after it (the unique `_id` of
+    // the insert below, which is also what stops two writers racing from the same version).
+    if (expectedVersion > 0 && !(await this.commits.findOne({ stream, toVersion: expectedVersion }, { projection: { _id: 1 } }))) {
+      throw new ConcurrencyError(stream, expectedVersion, await this.currentVersion(stream));
+    }
     const events = stampEvents(this.options.source, stream, expectedVersion + 1, pending, meta).map((e) =>
       this.options.registry.validate(e),
     );
@@ -100,13 +113,17 @@ export class EventStore {
       }
       throw err;
     }
-    this.signals.emit('appended');
+    this.signals.emit('appended', commit);
     return { version: commit.toVersion, events };
   }
 
   async currentVersion(stream: string): Promise<number> {
-    const last = await this.commits.find({ stream }, { projection: { toVersion: 1 } }).sort({ fromVersion: -1 }).limit(1).next();
-    return last?.toVersion ?? 0;
+    let version = 0;
+    for (;;) {
+      const commit = await this.commits.findOne({ _id: `${stream}@${version}` }, { projection: { toVersion: 1 } });
+      if (!commit) return version;
+      version = commit.toVersion;
+    }
   }
 
   /** Unpublished commits, oldest first; one stream's commits always in version order. */
@@ -115,8 +132,21 @@ export class EventStore {
     return batch.sort((a, b) => (a.stream === b.stream ? a.fromVersion - b.fromVersion : 0));
   }
 
+  /** One update per commit by `_id`: each an index lookup, where a `$in` would scan on mongo-java-server. */
   async markPublished(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.commits.updateMany({ _id: { $in: ids } }, { $set: { published: true, publishedAt: new Date() } });
+    if (ids.length === 0) return;
+    const publishedAt = new Date();
+    await this.commits.bulkWrite(
+      ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { published: true, publishedAt } } } })),
+      { ordered: false },
+    );
+  }
+
+  /** Whether the commit that ends at `version` has been published (true for version 0). */
+  async isPublished(stream: string, version: number): Promise<boolean> {
+    if (version === 0) return true;
+    const commit = await this.commits.findOne({ stream, toVersion: version }, { projection: { published: 1 } });
+    return commit?.published === true;
   }
 
   async backlog(): Promise<number> {
