@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventEnvelope, EventRegistry } from '../events';
+import type { HealthCheck } from '../health';
 import { HEADER_EVENT_TYPE } from '../kafka';
 
 /** A read model: how to index it, drop it, and fold one event into it (idempotently, by version). */
@@ -177,4 +178,16 @@ export class Projector {
     });
     this.metrics?.deadLettered.inc({ group: this.options.groupId });
   }
+}
+
+/** Readiness detail: reports the projector's lag, and fails (non-critically) beyond `maxLag` messages. */
+export function projectorLagCheck(name: string, projector: Projector, maxLag = 1_000): HealthCheck {
+  return {
+    name: `${name}-lag`,
+    critical: false,
+    check: async () => {
+      const lag = projector.lag();
+      if (lag > maxLag) throw new Error(`${lag} messages behind (more than ${maxLag})`);
+    },
+  };
 }
