@@ -21,81 +21,48 @@ export abstract class AppError extends Error {
   }
 }
 
-export class ValidationError extends AppError {
-  readonly status = 400;
-  readonly code = 'validation_failed';
-  readonly title = 'Bad Request';
+/** A kind of error: a fixed status, a stable code and a title. */
+function errorKind(status: number, code: string, title: string) {
+  return class extends AppError {
+    readonly status = status;
+    readonly code: string = code;
+    readonly title = title;
+  };
+}
+
+export class ValidationError extends errorKind(400, 'validation_failed', 'Bad Request') {
   constructor(message: string, readonly issues: FieldIssue[] = []) {
     super(message, issues.length > 0 ? { errors: issues } : {});
   }
 }
 
-export class UnauthorizedError extends AppError {
-  readonly status = 401;
-  readonly code = 'unauthorized';
-  readonly title = 'Unauthorized';
-}
+export class UnauthorizedError extends errorKind(401, 'unauthorized', 'Unauthorized') {}
+export class ForbiddenError extends errorKind(403, 'forbidden', 'Forbidden') {}
+export class NotFoundError extends errorKind(404, 'not_found', 'Not Found') {}
+export class MethodNotAllowedError extends errorKind(405, 'method_not_allowed', 'Method Not Allowed') {}
 
-export class ForbiddenError extends AppError {
-  readonly status = 403;
-  readonly code = 'forbidden';
-  readonly title = 'Forbidden';
-}
-
-export class NotFoundError extends AppError {
-  readonly status = 404;
-  readonly code = 'not_found';
-  readonly title = 'Not Found';
-}
-
-export class MethodNotAllowedError extends AppError {
-  readonly status = 405;
-  readonly code = 'method_not_allowed';
-  readonly title = 'Method Not Allowed';
-}
-
-export class ConflictError extends AppError {
-  readonly status = 409;
-  readonly code: string;
-  readonly title = 'Conflict';
+export class ConflictError extends errorKind(409, 'conflict', 'Conflict') {
+  override readonly code: string;
   constructor(message: string, code = 'conflict', extensions: Record<string, unknown> = {}) {
     super(message, extensions);
     this.code = code;
   }
 }
 
-export class PreconditionFailedError extends AppError {
-  readonly status = 412;
-  readonly code = 'precondition_failed';
-  readonly title = 'Precondition Failed';
-}
+export class PreconditionFailedError extends errorKind(412, 'precondition_failed', 'Precondition Failed') {}
+export class PayloadTooLargeError extends errorKind(413, 'payload_too_large', 'Payload Too Large') {}
+export class UnsupportedMediaTypeError extends errorKind(415, 'unsupported_media_type', 'Unsupported Media Type') {}
 
-export class PayloadTooLargeError extends AppError {
-  readonly status = 413;
-  readonly code = 'payload_too_large';
-  readonly title = 'Payload Too Large';
-}
-
-export class UnsupportedMediaTypeError extends AppError {
-  readonly status = 415;
-  readonly code = 'unsupported_media_type';
-  readonly title = 'Unsupported Media Type';
-}
-
-export class TooManyRequestsError extends AppError {
-  readonly status = 429;
-  readonly code = 'too_many_requests';
-  readonly title = 'Too Many Requests';
+export class TooManyRequestsError extends errorKind(429, 'too_many_requests', 'Too Many Requests') {
   constructor(message: string, readonly retryAfterSeconds: number) {
     super(message);
   }
 }
 
-export class ServiceUnavailableError extends AppError {
-  readonly status = 503;
-  readonly code = 'service_unavailable';
-  readonly title = 'Service Unavailable';
-}
+export class ServiceUnavailableError extends errorKind(503, 'service_unavailable', 'Service Unavailable') {}
+
+/** The generic answer to anything unexpected: logged in full, shown to the client as nothing more. */
+export class InternalError extends errorKind(500, 'internal_error', 'Internal Server Error') {}
 
 /** Raised by the event store when the expected version of an aggregate is not its current one. */
 export class ConcurrencyError extends ConflictError {

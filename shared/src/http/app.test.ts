@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { z } from 'zod';
-import { ConflictError, TooManyRequestsError } from '../errors';
+import { ConcurrencyError, ConflictError, TooManyRequestsError } from '../errors';
 import { createHealthKit } from '../health';
 import { createLogger } from '../logging';
 import { createMetrics } from '../metrics';
@@ -105,5 +105,15 @@ describe('the shared HTTP app', () => {
     lines.length = 0;
     await request(app).post('/echo').set('authorization', 'Bearer top-secret-token').send({ name: 'Ada' });
     expect(lines.join('')).not.toContain('top-secret-token');
+  });
+});
+
+describe('error kinds', () => {
+  it('keep their status, code and class identity', () => {
+    const conflict = new ConcurrencyError('s-1', 2, 3);
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect(conflict).toMatchObject({ status: 409, code: 'version_conflict', name: 'ConcurrencyError' });
+    expect(new ConflictError('x')).toMatchObject({ status: 409, code: 'conflict', title: 'Conflict' });
+    expect(new TooManyRequestsError('x', 3)).toMatchObject({ status: 429, retryAfterSeconds: 3 });
   });
 });

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { AppError, NotFoundError, PayloadTooLargeError, TooManyRequestsError, ValidationError } from '../errors';
+import { AppError, InternalError, NotFoundError, PayloadTooLargeError, TooManyRequestsError, ValidationError } from '../errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -67,11 +67,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       err instanceof AppError ? err : err instanceof z.ZodError ? fromZod(err) : fromBodyParser(err);
     if (!error) {
       logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
-      error = new (class extends AppError {
-        readonly status = 500;
-        readonly code = 'internal_error';
-        readonly title = 'Internal Server Error';
-      })('an unexpected error occurred');
+      error = new InternalError('an unexpected error occurred');
     } else if (error.status >= 500) {
       logger.error({ err }, error.message);
     }
