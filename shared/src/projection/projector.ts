@@ -1,11 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachMessagePayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Batch, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventEnvelope, EventRegistry } from '../events';
 import type { HealthCheck } from '../health';
-import { HEADER_EVENT_TYPE } from '../kafka';
+import { HEADER_EVENT_TYPE, headerString } from '../kafka';
+
+const tracer = trace.getTracer('@sms/shared/projection');
+/** Messages folded per step of a batch: different aggregates in parallel, one aggregate in order. */
+const CHUNK = 64;
 
 /** A read model: how to index it, drop it, and fold one event into it (idempotently, by version). */
 export interface Projection {
@@ -108,7 +113,18 @@ export class Projector {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
-    await this.consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: (p) => this.handle(p) });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: 3,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += CHUNK) {
+          const chunk = batch.messages.slice(i, i + CHUNK);
+          await this.handleChunk(batch, chunk);
+          resolveOffset(chunk[chunk.length - 1]!.offset);
+          await heartbeat();
+        }
+      },
+    });
   }
 
   async stop(): Promise<void> {
@@ -125,7 +141,47 @@ export class Projector {
     return Number(total);
   }
 
-  private async handle({ topic, partition, message }: EachMessagePayload): Promise<void> {
+  /** One aggregate's events stay in order (same key); different aggregates are folded concurrently. */
+  private async handleChunk(batch: Batch, chunk: KafkaMessage[]): Promise<void> {
+    const byKey = new Map<string, KafkaMessage[]>();
+    for (const message of chunk) {
+      const key = message.key?.toString() ?? `offset:${message.offset}`;
+      const list = byKey.get(key);
+      if (list) list.push(message);
+      else byKey.set(key, [message]);
+    }
+    await Promise.all(
+      [...byKey.values()].map(async (messages) => {
+        for (const message of messages) await this.traced(batch.topic, batch.partition, message);
+      }),
+    );
+  }
+
+  /** A consumer span per message, child of the producer's span carried in the headers: one trace. */
+  private traced(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const traceparent = headerString(message.headers, 'traceparent');
+    const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
+    const attributes = {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': topic,
+      'messaging.operation.type': 'process',
+      'messaging.consumer.group.name': this.options.groupId,
+      'messaging.kafka.offset': message.offset,
+      'messaging.destination.partition.id': String(partition),
+    };
+    return tracer.startActiveSpan(`project ${topic}`, { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
+      try {
+        await this.handle(topic, partition, message);
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
     const { registry, projection, db, logger, groupId } = this.options;
     const outcome = registry.parse(message.value);
     if (outcome.kind === 'malformed') {
