@@ -81,55 +81,8 @@ function lagStats(sent: Map<string, number>, landed: Map<string, number>): { p50
   return { p50: percentile(lags, 50), p99: percentile(lags, 99) };
 }
 
-async function outboxPipeline(db: Db, kafka: ReturnType<typeof createKafka>, topic: string): Promise<Result> {
-  const label = 'outbox';
-  const registry = sampleRegistry();
-  const store = new EventStore(db, { source: 'bench', topic, registry });
-  await store.setup();
-  const producer = kafka.producer(relayProducerConfig());
-  await producer.connect();
-  const relay = new OutboxRelay(store, producer, { logger: silentLogger, pollMs: 50 });
-  relay.start();
-  const landed = new Map<string, number>();
-  const groupId = `bench-${randomUUID()}`;
-  const projector = new Projector({ kafka, db, topics: [topic], groupId, registry, projection: timedProjection('outbox_rows', landed), logger: silentLogger, fromBeginning: false });
-  await ensureTopics(kafka.admin(), [projector.dlqTopic], 1).catch(() => undefined);
-  await projector.start();
-  await sleep(1_000); // let the group settle before measuring
-  const meta = { tenant: 'bench', actor: 'bench' };
-  const append = (id: string) => store.append(id, 0, [{ type: SampleCreated.type, data: { name: id } }], meta);
-
-  const t0 = performance.now();
-  await burst(EVENTS, (i) => append(`burst-${i}`));
-  await waitFor(`${label} burst`, () => landed.size >= EVENTS);
-  const throughput = EVENTS / ((performance.now() - t0) / 1000);
-
-  landed.clear();
-  const sent = new Map<string, number>();
-  const total = await paced(async (i) => {
-    const id = `paced-${i}`;
-    sent.set(id, performance.now());
-    await append(id);
-  });
-  await waitFor(`${label} paced`, () => landed.size >= total);
-  await projector.stop();
-  await relay.stop();
-  await producer.disconnect();
-  return { throughput, ...lagStats(sent, landed) };
-}
-
-async function rawKafka(kafka: ReturnType<typeof createKafka>, topic: string, payload: (id: string) => EventEnvelope): Promise<Result> {
-  const label = 'raw kafka';
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const landed = new Map<string, number>();
-  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: async ({ message }) => void landed.set(message.key!.toString(), performance.now()) });
-  await sleep(1_000);
-  const send = (id: string) => producer.send({ topic, acks: -1, messages: [{ key: id, value: JSON.stringify(payload(id)) }] });
-
+/** The burst, then the paced run, of one path: `send(id)` starts an event, `landed` records its arrival. */
+async function measure(label: string, send: (id: string) => Promise<unknown>, landed: Map<string, number>): Promise<Result> {
   const t0 = performance.now();
   await burst(EVENTS, (i) => send(`burst-${i}`));
   await waitFor(`${label} burst`, () => landed.size >= EVENTS);
@@ -143,9 +96,44 @@ async function rawKafka(kafka: ReturnType<typeof createKafka>, topic: string, pa
     await send(id);
   });
   await waitFor(`${label} paced`, () => landed.size >= total);
+  return { throughput, ...lagStats(sent, landed) };
+}
+
+async function outboxPipeline(db: Db, kafka: ReturnType<typeof createKafka>, topic: string): Promise<Result> {
+  const registry = sampleRegistry();
+  const store = new EventStore(db, { source: 'bench', topic, registry });
+  await store.setup();
+  const producer = kafka.producer(relayProducerConfig());
+  await producer.connect();
+  const relay = new OutboxRelay(store, producer, { logger: silentLogger, pollMs: 50 });
+  relay.start();
+  const landed = new Map<string, number>();
+  const groupId = `bench-${randomUUID()}`;
+  const projector = new Projector({ kafka, db, topics: [topic], groupId, registry, projection: timedProjection('outbox_rows', landed), logger: silentLogger, fromBeginning: false });
+  await projector.start();
+  await sleep(1_000); // let the group settle before measuring
+  const meta = { tenant: 'bench', actor: 'bench' };
+  const result = await measure('outbox', (id) => store.append(id, 0, [{ type: SampleCreated.type, data: { name: id } }], meta), landed);
+  await projector.stop();
+  await relay.stop();
+  await producer.disconnect();
+  return result;
+}
+
+async function rawKafka(kafka: ReturnType<typeof createKafka>, topic: string, payload: (id: string) => EventEnvelope): Promise<Result> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const landed = new Map<string, number>();
+  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: async ({ message }) => void landed.set(message.key!.toString(), performance.now()) });
+  await sleep(1_000);
+  const send = (id: string) => producer.send({ topic, acks: -1, messages: [{ key: id, value: JSON.stringify(payload(id)) }] });
+  const result = await measure('raw kafka', send, landed);
   await consumer.disconnect();
   await producer.disconnect();
-  return { throughput, ...lagStats(sent, landed) };
+  return result;
 }
 
 async function rawBulkWrite(db: Db): Promise<number> {

@@ -46,6 +46,7 @@ export class OutboxRelay {
   /** The last version this relay published per stream, so a fresh commit's predecessor needs no read. */
   private readonly lastPublished = new Map<string, number>();
   private lastScan = 0;
+  private leaseUntil = 0;
   private readonly onAppended = (commit: CommitDocument) => {
     this.fresh.push(commit);
     this.wake?.();
@@ -128,14 +129,18 @@ export class OutboxRelay {
     return `relay:${this.store.options.topic}`;
   }
 
+  /** Takes or renews the lease; renewal is skipped while most of the current lease is left. */
   private async holdLease(): Promise<boolean> {
-    const now = new Date();
+    const leaseMs = this.options.leaseMs ?? 10_000;
+    const now = Date.now();
+    if (now < this.leaseUntil - (leaseMs * 2) / 3) return true;
     try {
       await this.leases.updateOne(
-        { _id: this.leaseId, $or: [{ owner: this.owner }, { expiresAt: { $lt: now } }] },
-        { $set: { owner: this.owner, expiresAt: new Date(now.getTime() + (this.options.leaseMs ?? 10_000)) } },
+        { _id: this.leaseId, $or: [{ owner: this.owner }, { expiresAt: { $lt: new Date(now) } }] },
+        { $set: { owner: this.owner, expiresAt: new Date(now + leaseMs) } },
         { upsert: true },
       );
+      this.leaseUntil = now + leaseMs;
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false; // another instance holds a live lease
