@@ -1,7 +1,64 @@
+import { Redis } from 'ioredis';
+import { createTokenVerifier } from '@sms/shared/auth';
+import { EventRegistry } from '@sms/shared/events';
+import { EventStore, OutboxRelay, relayProducerConfig } from '@sms/shared/eventstore';
+import { ensureTopics } from '@sms/shared/kafka';
 import type { ServiceDefinition } from '@sms/shared/service';
+import { Accounts } from './application/accounts';
 import type { Config } from './config';
+import { sessionEvents } from './domain/session.events';
+import { userEvents } from './domain/user.events';
+import { authRoutes } from './http/routes';
+import { createPasswordHasher } from './passwords/hasher';
+import { createLoginThrottle } from './passwords/throttle';
+import { loadSigningKeys } from './tokens/keys';
 
-/** The auth service: owns its MongoDB database and the `auth.events` topic. */
+export const AUTH_TOPIC = 'auth.events';
+export const authRegistry = () => new EventRegistry([...userEvents, ...sessionEvents]);
+
+/**
+ * The auth service: identities, credentials and sessions of every organization. Owns its MongoDB
+ * database and the `auth.events` topic; signs access tokens and publishes its keys as a JWKS.
+ */
 export function authService(config: Config): ServiceDefinition<Config> {
-  return { name: 'auth', config, uses: { mongo: true, kafka: true } };
+  return {
+    name: 'auth',
+    config,
+    uses: { mongo: true, kafka: true },
+    formPaths: ['/api/v1/auth/login'],
+    async setup(app, ctx) {
+      app.set('trust proxy', config.TRUST_PROXY === 'false' ? false : config.TRUST_PROXY);
+      const { db } = ctx.mongo!;
+      const { kafka, admin } = ctx.kafka!;
+      await ensureTopics(admin, [AUTH_TOPIC]);
+      const store = new EventStore(db, { source: 'auth', topic: AUTH_TOPIC, registry: authRegistry() });
+      await store.setup();
+      const ring = loadSigningKeys({
+        ...(config.AUTH_SIGNING_KEYS ? { privateKeysPem: config.AUTH_SIGNING_KEYS } : {}),
+        keyDir: config.AUTH_KEY_DIR,
+        allowGenerate: config.NODE_ENV !== 'production',
+      });
+      const accounts = new Accounts(db, store, createPasswordHasher(config.BCRYPT_COST), ring, {
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+        refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      });
+      await accounts.setup();
+      const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
+      redis.on('error', (err) => ctx.logger.warn({ err: err.message }, 'redis unavailable'));
+      const throttle = createLoginThrottle(redis, { keyPrefix: config.THROTTLE_KEY_PREFIX, logger: ctx.logger });
+      const verifier = createTokenVerifier({ keys: () => ring.jwks().keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+      app.use(authRoutes({ accounts, verifier, throttle, ring, defaultOrganization: config.DEFAULT_ORGANIZATION }));
+
+      const producer = kafka.producer(relayProducerConfig());
+      await producer.connect();
+      const relay = new OutboxRelay(store, producer, { logger: ctx.logger, metrics: ctx.metrics.registry });
+      relay.start();
+      return [
+        { name: 'outbox relay', stop: async () => { await relay.stop(); await producer.disconnect(); } },
+        { name: 'redis', stop: async () => void redis.disconnect() },
+      ];
+    },
+  };
 }

@@ -17,6 +17,8 @@ export interface HttpAppOptions {
   bodyLimit: string;
   health?: HealthKit;
   metrics?: Metrics;
+  /** Paths that also accept `application/x-www-form-urlencoded` bodies (form logins of older clients). */
+  formPaths?: string[];
 }
 
 /** A request id from a well-formed client header, or a fresh one; echoed on the response. */
@@ -28,15 +30,18 @@ const requestId: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Unsafe methods with a body must declare JSON; anything else is a 415, not a silent empty body. */
-export const requireJson: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is('application/json') && !req.is('application/*+json')) {
-    next(new UnsupportedMediaTypeError('request body must be application/json'));
-    return;
-  }
-  next();
-};
+/** A body must declare JSON (or a form, where allowed); anything else is a 415, not a silent empty body. */
+export function requireJson(formPaths: readonly string[] = []): RequestHandler {
+  return (req, _res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    const form = formPaths.includes(req.path) && req.is('application/x-www-form-urlencoded');
+    if (hasBody && !form && !req.is('application/json') && !req.is('application/*+json')) {
+      next(new UnsupportedMediaTypeError(`request body must be application/json${formPaths.includes(req.path) ? ' or a form' : ''}`));
+      return;
+    }
+    next();
+  };
+}
 
 /**
  * The express app every service starts from: request id, structured access log, security headers,
@@ -59,8 +64,11 @@ export function createHttpApp(options: HttpAppOptions): Express {
   if (options.metrics) app.use(options.metrics.httpMiddleware);
   if (options.health) app.use(options.health.router);
   if (options.metrics) app.get('/metrics', options.metrics.handler);
-  app.use(requireJson);
+  app.use(requireJson(options.formPaths));
   app.use(express.json({ limit: options.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  if (options.formPaths?.length) {
+    app.use(options.formPaths, express.urlencoded({ limit: options.bodyLimit, extended: false, parameterLimit: 20 }));
+  }
   return app;
 }
 

@@ -40,6 +40,8 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   uses: { mongo: boolean; kafka: boolean };
   /** Adds routes; may start consumers or relays and return them to stop on shutdown. */
   setup?(app: Express, ctx: ServiceContext<C>): Promise<Stoppable[] | void>;
+  /** Paths that also accept form-encoded bodies. */
+  formPaths?: string[];
   /** Readiness checks beyond the MongoDB and Kafka ones. */
   checks?(ctx: ServiceContext<C>): HealthCheck[];
 }
@@ -75,7 +77,7 @@ export async function startService<C extends ServiceConfig>(def: ServiceDefiniti
     ...(def.checks?.(ctx) ?? []),
   ];
   const health = createHealthKit(def.name, checks);
-  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics });
+  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics, ...(def.formPaths ? { formPaths: def.formPaths } : {}) });
   const workers = (await def.setup?.(app, ctx)) ?? [];
   finishApp(app, logger);
   const server = await listen(app, config.PORT, config.HOST);

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from 'mongodb';
+import { ForbiddenError, UnauthorizedError } from '@sms/shared/errors';
+import type { EventMetadata } from '@sms/shared/events';
+import { handleCommand, type EventStore } from '@sms/shared/eventstore';
+import { userDecider, type UserCommand, type UserState } from '../domain/user.decide';
+import type { Role } from '../domain/user.events';
+import { SessionRevoked, SessionStarted } from '../domain/session.events';
+import { Claims } from '../infrastructure/claims';
+import { Credentials } from '../infrastructure/credentials';
+import { Sessions } from '../infrastructure/sessions';
+import type { PasswordHasher } from '../passwords/hasher';
+import { checkPassword } from '../passwords/policy';
+import type { KeyRing } from '../tokens/keys';
+import { newRefreshToken, parseRefreshToken, signAccessToken } from '../tokens/tokens';
+
+export interface UserView {
+  id: string;
+  organizationId: string;
+  username: string;
+  email: string;
+  role: Role;
+  active: boolean;
+  version: number;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  sessionId: string;
+  user: UserView;
+}
+
+export interface AccountsOptions {
+  issuer: string;
+  audience: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+/** The same answer, in the same time, for an unknown user and a wrong password. */
+const INVALID_CREDENTIALS = 'invalid username or password';
+
+/**
+ * The auth service's use cases: registration, login, sessions with rotating refresh tokens, logout,
+ * password change. Uniqueness claims and credentials are written before the event that makes the user
+ * exist, and undone when that append fails.
+ */
+export class Accounts {
+  readonly claims: Claims;
+  readonly credentials: Credentials;
+  readonly sessions: Sessions;
+
+  constructor(
+    db: Db,
+    private readonly store: EventStore,
+    private readonly hasher: PasswordHasher,
+    private readonly ring: KeyRing,
+    private readonly options: AccountsOptions,
+  ) {
+    this.claims = new Claims(db);
+    this.credentials = new Credentials(db);
+    this.sessions = new Sessions(db);
+  }
+
+  async setup(): Promise<void> {
+    await this.sessions.setup();
+  }
+
+  async register(input: { org: string; username: string; email: string; password: string; role: Role }, meta: EventMetadata): Promise<UserView> {
+    checkPassword(input.password, { username: input.username, email: input.email });
+    const userId = randomUUID();
+    const undo: Array<() => Promise<void>> = [];
+    try {
+      await this.claims.claim(input.org, 'username', input.username, userId);
+      undo.push(() => this.claims.release(input.org, 'username', input.username, userId));
+      await this.claims.claim(input.org, 'email', input.email, userId);
+      undo.push(() => this.claims.release(input.org, 'email', input.email, userId));
+      await this.credentials.set(userId, await this.hasher.hash(input.password));
+      undo.push(() => this.credentials.remove(userId));
+      const { state, version } = await this.execute(userId, input.org, { kind: 'register', username: input.username, email: input.email, role: input.role }, meta);
+      return view(userId, input.org, state, version);
+    } catch (err) {
+      for (const step of undo.reverse()) await step().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Resolves a username or email in an organization and checks the password; one answer for all failures. */
+  async authenticate(org: string, login: string, password: string): Promise<UserView> {
+    const userId = (await this.claims.holder(org, 'username', login)) ?? (await this.claims.holder(org, 'email', login));
+    const hash = userId ? await this.credentials.hashOf(userId) : undefined;
+    if (!userId || !hash) {
+      await this.hasher.dummyVerify();
+      throw new UnauthorizedError(INVALID_CREDENTIALS);
+    }
+    if (!(await this.hasher.verify(password, hash))) throw new UnauthorizedError(INVALID_CREDENTIALS);
+    const user = await this.user(userId, org);
+    if (!user.active) throw new ForbiddenError('this account is deactivated');
+    return user;
+  }
+
+  async user(userId: string, org: string): Promise<UserView> {
+    const { state, version, tenant } = await this.load(userId);
+    if (state.status === 'none' || state.status === 'deleted' || tenant !== org) throw new UnauthorizedError('user not found');
+    return view(userId, org, state, version);
+  }
+
+  /** Opens a session: a `session.started` event, a refresh token (stored hashed) and an access token. */
+  async startSession(user: UserView, notBefore?: Date): Promise<TokenPair> {
+    const sid = randomUUID();
+    const refresh = newRefreshToken(sid);
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.options.refreshTtlSeconds * 1000);
+    await this.sessions.create({ _id: sid, userId: user.id, org: user.organizationId, refreshHash: refresh.hash, createdAt: now, expiresAt });
+    await this.store.append(`session-${sid}`, 0, [{ type: SessionStarted.type, data: { userId: user.id, expiresAt: expiresAt.toISOString() } }], {
+      tenant: user.organizationId,
+      actor: user.id,
+    });
+    return this.tokens(user, sid, refresh.token, notBefore);
+  }
+
+  /** Rotates the refresh token. A spent token presented again revokes the whole session. */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const parsed = parseRefreshToken(refreshToken);
+    const session = parsed ? await this.sessions.get(parsed.sid) : null;
+    if (!parsed || !session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) {
+      throw new UnauthorizedError('invalid or expired refresh token');
+    }
+    if (session.refreshHash !== parsed.hash) {
+      if (session.spentHashes.includes(parsed.hash)) {
+        await this.revokeSession(session._id, session.userId, session.org, 'refresh-token-reused');
+        throw new UnauthorizedError('refresh token reused; the session has been revoked');
+      }
+      throw new UnauthorizedError('invalid or expired refresh token');
+    }
+    const next = newRefreshToken(session._id);
+    if (!(await this.sessions.rotate(session._id, parsed.hash, next.hash))) {
+      // Another request rotated it first with the same token: one of the two copies was not the owner's.
+      await this.revokeSession(session._id, session.userId, session.org, 'refresh-token-reused');
+      throw new UnauthorizedError('refresh token reused; the session has been revoked');
+    }
+    const user = await this.user(session.userId, session.org);
+    if (!user.active) throw new ForbiddenError('this account is deactivated');
+    return this.tokens(user, session._id, next.token);
+  }
+
+  async logout(sid: string, userId: string, org: string): Promise<void> {
+    await this.revokeSession(sid, userId, org, 'logout');
+  }
+
+  /** Revokes every session of the user (tokens issued before now stop working). */
+  async logoutEverywhere(user: UserView): Promise<void> {
+    const at = new Date();
+    await this.execute(user.id, user.organizationId, { kind: 'revoke-sessions', at }, { tenant: user.organizationId, actor: user.id });
+    await this.sessions.revokeAllOf(user.id, at);
+  }
+
+  /** Changes the password, revokes every session, and opens a fresh one for the caller. */
+  async changePassword(user: UserView, currentPassword: string, newPassword: string): Promise<TokenPair> {
+    const hash = await this.credentials.hashOf(user.id);
+    if (!hash || !(await this.hasher.verify(currentPassword, hash))) throw new UnauthorizedError('current password is wrong');
+    checkPassword(newPassword, { username: user.username, email: user.email });
+    await this.credentials.set(user.id, await this.hasher.hash(newPassword));
+    const at = new Date();
+    await this.execute(user.id, user.organizationId, { kind: 'change-password', reset: false, at }, { tenant: user.organizationId, actor: user.id });
+    await this.sessions.revokeAllOf(user.id, at);
+    return this.startSession(await this.user(user.id, user.organizationId), at);
+  }
+
+  /** Checks that a verified token's session is still open (auth is the authority on sessions). */
+  async assertSessionOpen(sid: string): Promise<void> {
+    const session = await this.sessions.get(sid);
+    if (!session || session.revokedAt) throw new UnauthorizedError('session revoked');
+  }
+
+  private async revokeSession(sid: string, userId: string, org: string, reason: 'logout' | 'refresh-token-reused'): Promise<void> {
+    if (!(await this.sessions.revoke(sid, new Date()))) return;
+    const stream = `session-${sid}`;
+    const current = await this.store.currentVersion(stream);
+    await this.store.append(stream, current, [{ type: SessionRevoked.type, data: { userId, reason } }], { tenant: org, actor: userId });
+  }
+
+  private async execute(userId: string, org: string, command: UserCommand, meta: EventMetadata) {
+    return handleCommand(this.store, userDecider, userId, command, { ...meta, tenant: org });
+  }
+
+  private async load(userId: string): Promise<{ state: UserState; version: number; tenant?: string }> {
+    const { version, events } = await this.store.readStream(userId);
+    const state = events.reduce<UserState>((s, e) => userDecider.evolve(s, e), userDecider.initialState);
+    return { state, version, ...(events[0] ? { tenant: events[0].tenant } : {}) };
+  }
+
+  /**
+   * Signs the access token. After a revocation at `notBefore`, `iat` is rounded up to the next second so
+   * the gateway's rule "revoked when iat * 1000 < revokedBefore" never catches the fresh token.
+   */
+  private tokens(user: UserView, sid: string, refreshToken: string, notBefore?: Date): TokenPair {
+    const now = notBefore ? new Date(Math.max(Date.now(), Math.ceil(notBefore.getTime() / 1000) * 1000)) : new Date();
+    const access = signAccessToken(this.ring, { sub: user.id, org: user.organizationId, role: user.role, sid }, {
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      ttlSeconds: this.options.accessTtlSeconds,
+      now,
+    });
+    return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: this.options.accessTtlSeconds, sessionId: sid, user };
+  }
+}
+
+function view(id: string, org: string, state: UserState, version: number): UserView {
+  if (state.status !== 'active' && state.status !== 'inactive') throw new UnauthorizedError('user not found');
+  return { id, organizationId: org, username: state.username, email: state.email, role: state.role, active: state.status === 'active', version };
+}

@@ -1,0 +1,99 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import type { AccessClaims, TokenVerifier } from '@sms/shared/auth';
+import { bearerToken } from '@sms/shared/auth';
+import { ForbiddenError, UnauthorizedError } from '@sms/shared/errors';
+import { parseWith } from '@sms/shared/http';
+import type { Accounts, UserView } from '../application/accounts';
+import { loginAccountKey, type LoginThrottle } from '../passwords/throttle';
+import type { KeyRing } from '../tokens/keys';
+import { ChangePasswordBody, LoginBody, RefreshBody, SignupBody } from './schemas';
+
+export interface AuthRouteDeps {
+  accounts: Accounts;
+  verifier: TokenVerifier;
+  throttle: LoginThrottle;
+  ring: KeyRing;
+  defaultOrganization: string;
+}
+
+type Authenticated = Request & { claims: AccessClaims };
+
+/** Verifies the bearer token and that its session is still open; the user's claims on `req.claims`. */
+function requireToken(deps: AuthRouteDeps): RequestHandler {
+  return async (req, _res, next) => {
+    const token = bearerToken(req.get('authorization'));
+    if (!token) throw new UnauthorizedError('a bearer token is required');
+    const claims = await deps.verifier.verify(token);
+    await deps.accounts.assertSessionOpen(claims.sid);
+    (req as Authenticated).claims = claims;
+    next();
+  };
+}
+
+const claimsOf = (req: Request) => (req as Authenticated).claims;
+const meta = (req: Request, tenant: string, actor: string) => ({ tenant, actor, correlationId: String(req.headers['x-request-id']) });
+
+export function authRoutes(deps: AuthRouteDeps): Router {
+  const { accounts, throttle } = deps;
+  const router = Router();
+  const authenticated = requireToken(deps);
+  const currentUser = (req: Request): Promise<UserView> => accounts.user(claimsOf(req).sub, claimsOf(req).org);
+
+  router.get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(deps.ring.jwks());
+  });
+
+  /** Public signup: always a `user` of the default organization. */
+  router.post('/api/v1/auth/signup', async (req, res) => {
+    const body = parseWith(SignupBody, req.body);
+    const user = await accounts.register({ ...body, org: deps.defaultOrganization, role: 'user' }, meta(req, deps.defaultOrganization, 'anonymous'));
+    res.status(201).location(`/api/v1/users/${user.id}`).json({ user });
+  });
+
+  router.post('/api/v1/auth/login', async (req, res) => {
+    const body = parseWith(LoginBody, req.body);
+    const org = body.organization ?? deps.defaultOrganization;
+    const login = (body.username ?? body.email)!;
+    const account = loginAccountKey(org, login);
+    const ip = req.ip ?? 'unknown';
+    await throttle.check(account, ip);
+    let user: UserView;
+    try {
+      user = await accounts.authenticate(org, login, body.password);
+    } catch (err) {
+      if (err instanceof UnauthorizedError) await throttle.fail(account, ip);
+      throw err;
+    }
+    await throttle.succeed(account);
+    res.set('Cache-Control', 'no-store').json(await accounts.startSession(user));
+  });
+
+  router.post('/api/v1/auth/refresh', async (req, res) => {
+    const { refreshToken } = parseWith(RefreshBody, req.body);
+    res.set('Cache-Control', 'no-store').json(await accounts.refresh(refreshToken));
+  });
+
+  router.post('/api/v1/auth/logout', authenticated, async (req, res) => {
+    const { sid, sub, org } = claimsOf(req);
+    await accounts.logout(sid, sub, org);
+    res.status(204).end();
+  });
+
+  router.post('/api/v1/auth/logout-all', authenticated, async (req, res) => {
+    await accounts.logoutEverywhere(await currentUser(req));
+    res.status(204).end();
+  });
+
+  router.get('/api/v1/auth/me', authenticated, async (req, res) => {
+    res.json({ user: await currentUser(req) });
+  });
+
+  router.post('/api/v1/auth/password', authenticated, async (req, res) => {
+    const body = parseWith(ChangePasswordBody, req.body);
+    const user = await currentUser(req);
+    if (!user.active) throw new ForbiddenError('this account is deactivated');
+    res.set('Cache-Control', 'no-store').json(await accounts.changePassword(user, body.currentPassword, body.newPassword));
+  });
+
+  return router;
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+// Request bodies of the v1 API. Strict: an unknown field (a `role` in a signup, say) is a 400.
+const text = (max: number) => z.string().trim().min(1).max(max).refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters');
+
+export const Username = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$/, 'must be 3-32 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+export const Email = z.email().max(254);
+/** Length and content are checked by the password policy, with a clear message. */
+export const Password = z.string().max(1024);
+export const Organization = text(100).regex(/^[A-Za-z0-9_-]+$/, 'must be an organization id');
+
+export const SignupBody = z.object({ username: Username, email: Email, password: Password }).strict();
+export const LoginBody = z
+  .object({ username: text(254).optional(), email: Email.optional(), password: Password, organization: Organization.optional() })
+  .strict()
+  .refine((b) => b.username !== undefined || b.email !== undefined, { message: 'username or email is required', path: ['username'] });
+export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(300) }).strict();
+export const ChangePasswordBody = z.object({ currentPassword: Password, newPassword: Password }).strict();

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { startService, type RunningService } from '@sms/shared/service';
+import { readConfig } from '../../services/auth/src/config';
+import { authService } from '../../services/auth/src/service';
+import { testEndpoints, unique } from './backbone';
+
+/** The auth service in this process on a free port, with a database and throttle keys of its own. */
+export async function startAuth(overrides: Record<string, string> = {}): Promise<RunningService> {
+  const { kafkaBrokers, mongoUrl } = testEndpoints();
+  return startService(
+    authService(
+      readConfig({
+        NODE_ENV: 'test',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        PORT: '0',
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        MONGO_URL: mongoUrl,
+        MONGO_DB: unique('t_auth').replace(/-/g, '_'),
+        BCRYPT_COST: '4',
+        THROTTLE_KEY_PREFIX: `test:${randomUUID()}`,
+        ...overrides,
+      }),
+    ),
+  );
+}
+
+export interface Client {
+  url: string;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+/** A small JSON client for the tests: status, parsed body, headers. */
+export function client(url: string): Client {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+  return { url, post: (p, b, h) => call('POST', p, b, h), get: (p, h) => call('GET', p, undefined, h) };
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
