@@ -1,10 +1,11 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { RunningService } from '@sms/shared/service';
+import type { Config } from '../../services/auth/src/config';
 import { createKafka } from '@sms/shared/kafka';
 import { bearer, client, startAuth, type Client } from '../support/auth';
 import { eventually, silentLogger, testEndpoints, unique } from '../support/backbone';
 
-let auth: RunningService;
+let auth: RunningService<Config>;
 let api: Client;
 const password = 'correct horse battery staple';
 
@@ -162,7 +163,7 @@ describe('auth.events', () => {
     const consumer = kafka.consumer({ groupId: unique('reader'), maxWaitTimeInMs: 100 });
     const seen: KafkaMessage[] = [];
     await consumer.connect();
-    await consumer.subscribe({ topic: 'auth.events', fromBeginning: true });
+    await consumer.subscribe({ topic: auth.context.config.EVENTS_TOPIC, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
     try {
       const keys = () => new Set(seen.map((m) => m.key?.toString()));

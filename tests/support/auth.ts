@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '@sms/shared/service';
-import { readConfig } from '../../services/auth/src/config';
+import { readConfig, type Config } from '../../services/auth/src/config';
 import { authService } from '../../services/auth/src/service';
 import { testEndpoints, unique } from './backbone';
 
 /** The auth service in this process on a free port, with a database and throttle keys of its own. */
-export async function startAuth(overrides: Record<string, string> = {}): Promise<RunningService> {
+export async function startAuth(overrides: Record<string, string> = {}): Promise<RunningService<Config>> {
   const { kafkaBrokers, mongoUrl } = testEndpoints();
+  const db = overrides.MONGO_DB ?? unique('t_auth').replace(/-/g, '_');
   return startService(
     authService(
       readConfig({
@@ -15,7 +16,9 @@ export async function startAuth(overrides: Record<string, string> = {}): Promise
         PORT: '0',
         KAFKA_BROKERS: kafkaBrokers.join(','),
         MONGO_URL: mongoUrl,
-        MONGO_DB: unique('t_auth').replace(/-/g, '_'),
+        MONGO_DB: db,
+        // A topic per database: a rebuild replays only this run's events.
+        EVENTS_TOPIC: `${db}.auth.events`,
         BCRYPT_COST: '4',
         THROTTLE_KEY_PREFIX: `test:${randomUUID()}`,
         ...overrides,

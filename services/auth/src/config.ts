@@ -19,6 +19,8 @@ export const authEnvSchema = baseEnvSchema.extend({
   TRUST_PROXY: z.string().default('loopback'),
   DEFAULT_ORGANIZATION: z.string().min(1).max(100).default('default'),
   THROTTLE_KEY_PREFIX: z.string().min(1).default('auth:login'),
+  /** The topic auth's events go to (tests give each run its own). */
+  EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('auth.events'),
 });
 
 export type Config = z.infer<typeof authEnvSchema>;

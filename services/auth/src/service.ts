@@ -3,16 +3,20 @@ import { createTokenVerifier } from '@sms/shared/auth';
 import { EventRegistry } from '@sms/shared/events';
 import { EventStore, OutboxRelay, relayProducerConfig } from '@sms/shared/eventstore';
 import { ensureTopics } from '@sms/shared/kafka';
+import { Projector } from '@sms/shared/projection';
+import { usersProjection } from './projections/users';
 import type { ServiceDefinition } from '@sms/shared/service';
 import { Accounts } from './application/accounts';
 import type { Config } from './config';
 import { sessionEvents } from './domain/session.events';
 import { userEvents } from './domain/user.events';
+import { internalRoutes } from './http/internal.routes';
 import { authRoutes } from './http/routes';
 import { createPasswordHasher } from './passwords/hasher';
 import { createLoginThrottle } from './passwords/throttle';
 import { loadSigningKeys } from './tokens/keys';
 
+/** The default topic; `EVENTS_TOPIC` overrides it. */
 export const AUTH_TOPIC = 'auth.events';
 export const authRegistry = () => new EventRegistry([...userEvents, ...sessionEvents]);
 
@@ -30,8 +34,10 @@ export function authService(config: Config): ServiceDefinition<Config> {
       app.set('trust proxy', config.TRUST_PROXY === 'false' ? false : config.TRUST_PROXY);
       const { db } = ctx.mongo!;
       const { kafka, admin } = ctx.kafka!;
-      await ensureTopics(admin, [AUTH_TOPIC]);
-      const store = new EventStore(db, { source: 'auth', topic: AUTH_TOPIC, registry: authRegistry() });
+      const topic = config.EVENTS_TOPIC;
+      const usersGroup = `${config.MONGO_DB}.users`;
+      await ensureTopics(admin, [topic, `${usersGroup}.dlq`]);
+      const store = new EventStore(db, { source: 'auth', topic, registry: authRegistry() });
       await store.setup();
       const ring = loadSigningKeys({
         ...(config.AUTH_SIGNING_KEYS ? { privateKeysPem: config.AUTH_SIGNING_KEYS } : {}),
@@ -49,13 +55,19 @@ export function authService(config: Config): ServiceDefinition<Config> {
       redis.on('error', (err) => ctx.logger.warn({ err: err.message }, 'redis unavailable'));
       const throttle = createLoginThrottle(redis, { keyPrefix: config.THROTTLE_KEY_PREFIX, logger: ctx.logger });
       const verifier = createTokenVerifier({ keys: () => ring.jwks().keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-      app.use(authRoutes({ accounts, verifier, throttle, ring, defaultOrganization: config.DEFAULT_ORGANIZATION }));
+      app.use('/internal/v1', internalRoutes(accounts, config.INTERNAL_API_TOKEN));
+      app.use(authRoutes({ accounts, db, verifier, throttle, ring, defaultOrganization: config.DEFAULT_ORGANIZATION }));
 
       const producer = kafka.producer(relayProducerConfig());
       await producer.connect();
       const relay = new OutboxRelay(store, producer, { logger: ctx.logger, metrics: ctx.metrics.registry });
       relay.start();
+      const projector = new Projector({
+        kafka, db, topics: [topic], groupId: usersGroup, registry: authRegistry(), projection: usersProjection, logger: ctx.logger, metrics: ctx.metrics.registry,
+      });
+      await projector.start();
       return [
+        { name: 'users projector', stop: () => projector.stop() },
         { name: 'outbox relay', stop: async () => { await relay.stop(); await producer.disconnect(); } },
         { name: 'redis', stop: async () => void redis.disconnect() },
       ];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { ForbiddenError, UnauthorizedError } from '@sms/shared/errors';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, UnauthorizedError } from '@sms/shared/errors';
 import type { EventMetadata } from '@sms/shared/events';
 import { handleCommand, type EventStore } from '@sms/shared/eventstore';
 import { userDecider, type UserCommand, type UserState } from '../domain/user.decide';
@@ -69,9 +69,12 @@ export class Accounts {
     await this.sessions.setup();
   }
 
-  async register(input: { org: string; username: string; email: string; password: string; role: Role }, meta: EventMetadata): Promise<UserView> {
+  async register(
+    input: { org: string; username: string; email: string; password: string; role: Role; userId?: string },
+    meta: EventMetadata,
+  ): Promise<UserView> {
     checkPassword(input.password, { username: input.username, email: input.email });
-    const userId = randomUUID();
+    const userId = input.userId ?? randomUUID();
     const undo: Array<() => Promise<void>> = [];
     try {
       await this.claims.claim(input.org, 'username', input.username, userId);
@@ -168,6 +171,77 @@ export class Accounts {
     await this.execute(user.id, user.organizationId, { kind: 'change-password', reset: false, at }, { tenant: user.organizationId, actor: user.id });
     await this.sessions.revokeAllOf(user.id, at);
     return this.startSession(await this.user(user.id, user.organizationId), at);
+  }
+
+  /**
+   * The first admin of an organization may be created without an admin (open signup for the default
+   * organization, the organizations service for the others): a claim that only one caller can win.
+   */
+  async claimFirstAdmin(org: string, userId: string): Promise<boolean> {
+    try {
+      await this.claims.claim(org, 'first-admin', '', userId);
+      return true;
+    } catch (err) {
+      if (err instanceof ConflictError) return false;
+      throw err;
+    }
+  }
+
+  async releaseFirstAdmin(org: string, userId: string): Promise<void> {
+    await this.claims.release(org, 'first-admin', '', userId);
+  }
+
+  /** A user of the caller's organization; another organization's or a deleted user is a 404. */
+  async userInOrg(org: string, userId: string): Promise<UserView> {
+    const { state, version, tenant } = await this.load(userId);
+    if (tenant !== org || (state.status !== 'active' && state.status !== 'inactive')) throw new NotFoundError('user not found');
+    return view(userId, org, state, version);
+  }
+
+  /** An admin's change to a user: profile (claims moved), role, activation; sessions revoked where needed. */
+  async updateUser(
+    org: string,
+    userId: string,
+    change: { username?: string; email?: string; role?: Role; active?: boolean },
+    meta: EventMetadata,
+    ifMatch?: number,
+  ): Promise<UserView> {
+    let user = await this.userInOrg(org, userId);
+    if (ifMatch !== undefined && ifMatch !== user.version) {
+      throw new PreconditionFailedError(`user is at version ${user.version}, not ${ifMatch}`);
+    }
+    const at = new Date();
+    const released: Array<() => Promise<void>> = [];
+    for (const kind of ['username', 'email'] as const) {
+      const next = change[kind];
+      if (next !== undefined && next.toLowerCase() !== user[kind].toLowerCase()) {
+        await this.claims.claim(org, kind, next, userId);
+        const old = user[kind];
+        released.push(() => this.claims.release(org, kind, old, userId));
+      }
+    }
+    const steps: UserCommand[] = [];
+    if (change.username !== undefined || change.email !== undefined) {
+      steps.push({ kind: 'change-profile', ...(change.username ? { username: change.username } : {}), ...(change.email ? { email: change.email } : {}) });
+    }
+    if (change.role !== undefined) steps.push({ kind: 'change-role', role: change.role, at });
+    if (change.active !== undefined) steps.push({ kind: 'set-active', active: change.active, at });
+    for (const command of steps) await this.execute(userId, org, command, meta);
+    for (const release of released) await release();
+    if (change.role !== undefined || change.active === false) await this.sessions.revokeAllOf(userId, at);
+    user = await this.userInOrg(org, userId);
+    return user;
+  }
+
+  /** Deletes a user: sessions revoked, claims and credentials released. Deleting twice is a 404. */
+  async deleteUser(org: string, userId: string, meta: EventMetadata): Promise<void> {
+    const user = await this.userInOrg(org, userId);
+    const at = new Date();
+    await this.execute(userId, org, { kind: 'delete', at }, meta);
+    await this.sessions.revokeAllOf(userId, at);
+    await this.claims.release(org, 'username', user.username, userId);
+    await this.claims.release(org, 'email', user.email, userId);
+    await this.credentials.remove(userId);
   }
 
   /** Checks that a verified token's session is still open (auth is the authority on sessions). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { AccessClaims, TokenVerifier } from '@sms/shared/auth';
 import { bearerToken } from '@sms/shared/auth';
@@ -7,9 +8,11 @@ import type { Accounts, UserView } from '../application/accounts';
 import { loginAccountKey, type LoginThrottle } from '../passwords/throttle';
 import type { KeyRing } from '../tokens/keys';
 import { ChangePasswordBody, LoginBody, RefreshBody, SignupBody } from './schemas';
+import { usersRoutes } from './users.routes';
 
 export interface AuthRouteDeps {
   accounts: Accounts;
+  db: import('mongodb').Db;
   verifier: TokenVerifier;
   throttle: LoginThrottle;
   ring: KeyRing;
@@ -18,14 +21,19 @@ export interface AuthRouteDeps {
 
 type Authenticated = Request & { claims: AccessClaims };
 
-/** Verifies the bearer token and that its session is still open; the user's claims on `req.claims`. */
+/** Verifies the bearer token and that its session is still open. */
+async function verifiedClaims(deps: AuthRouteDeps, req: Request): Promise<AccessClaims> {
+  const token = bearerToken(req.get('authorization'));
+  if (!token) throw new UnauthorizedError('a bearer token is required');
+  const claims = await deps.verifier.verify(token);
+  await deps.accounts.assertSessionOpen(claims.sid);
+  return claims;
+}
+
+/** Puts the verified claims on `req.claims`. */
 function requireToken(deps: AuthRouteDeps): RequestHandler {
   return async (req, _res, next) => {
-    const token = bearerToken(req.get('authorization'));
-    if (!token) throw new UnauthorizedError('a bearer token is required');
-    const claims = await deps.verifier.verify(token);
-    await deps.accounts.assertSessionOpen(claims.sid);
-    (req as Authenticated).claims = claims;
+    (req as Authenticated).claims = await verifiedClaims(deps, req);
     next();
   };
 }
@@ -41,6 +49,31 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.get('/.well-known/jwks.json', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').json(deps.ring.jwks());
+  });
+
+  /**
+   * Admin signup of the default organization: open for its first admin only; afterwards an admin of
+   * that organization must be the caller (the seeds' public admin signup, with the hole closed).
+   */
+  router.post('/api/v1/auth/admin-signup', async (req, res) => {
+    const org = deps.defaultOrganization;
+    const body = parseWith(SignupBody, req.body);
+    const userId = randomUUID();
+    let actor = 'anonymous';
+    const first = await accounts.claimFirstAdmin(org, userId);
+    if (!first) {
+      if (!bearerToken(req.get('authorization'))) throw new ForbiddenError('an admin already exists; only an admin can create another admin');
+      const claims = await verifiedClaims(deps, req);
+      if (claims.role !== 'admin' || claims.org !== org) throw new ForbiddenError('only an admin can create another admin');
+      actor = claims.sub;
+    }
+    try {
+      const user = await accounts.register({ ...body, org, role: 'admin', userId }, meta(req, org, actor));
+      res.status(201).location(`/api/v1/users/${user.id}`).json({ user });
+    } catch (err) {
+      if (first) await accounts.releaseFirstAdmin(org, userId);
+      throw err;
+    }
   });
 
   /** Public signup: always a `user` of the default organization. */
@@ -95,5 +128,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.set('Cache-Control', 'no-store').json(await accounts.changePassword(user, body.currentPassword, body.newPassword));
   });
 
+  router.use('/api/v1/users', authenticated, usersRoutes(accounts, deps.db, claimsOf));
+
   return router;
 }
+

@@ -16,5 +16,28 @@ export const LoginBody = z
   .object({ username: text(254).optional(), email: Email.optional(), password: Password, organization: Organization.optional() })
   .strict()
   .refine((b) => b.username !== undefined || b.email !== undefined, { message: 'username or email is required', path: ['username'] });
+/** The organizations service names the user id, so a retried call is recognised. */
+export const FirstAdminBody = SignupBody.extend({ userId: z.uuid().optional() }).strict();
 export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(300) }).strict();
 export const ChangePasswordBody = z.object({ currentPassword: Password, newPassword: Password }).strict();
+
+export const RoleField = z.enum(['admin', 'user']);
+export const CreateUserBody = z.object({ username: Username, email: Email, password: Password, role: RoleField.default('user') }).strict();
+export const UpdateUserBody = z
+  .object({ username: Username.optional(), email: Email.optional(), role: RoleField.optional(), active: z.boolean().optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
+export const UserId = z.uuid({ message: 'user not found' });
+export const ListUsersQuery = z
+  .object({
+    role: RoleField.optional(),
+    active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+    q: text(64).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(64).optional(),
+  })
+  .strict();
+export const IfMatch = z
+  .string()
+  .regex(/^(W\/)?"?\d{1,10}"?$/, 'If-Match must be a version, e.g. "3"')
+  .transform((v) => Number(v.replace(/\D/g, '')));

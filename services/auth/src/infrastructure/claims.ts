@@ -12,7 +12,7 @@ interface ClaimDocument {
   userId: string;
 }
 
-export type ClaimKind = 'username' | 'email';
+export type ClaimKind = 'username' | 'email' | 'first-admin';
 
 export class Claims {
   private readonly claims: Collection<ClaimDocument>;

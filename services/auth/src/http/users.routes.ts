@@ -1,0 +1,88 @@
+import { Router, type Request } from 'express';
+import type { Db } from 'mongodb';
+import { ForbiddenError, NotFoundError } from '@sms/shared/errors';
+import { parseWith } from '@sms/shared/http';
+import type { AccessClaims } from '@sms/shared/auth';
+import type { Accounts, UserView } from '../application/accounts';
+import { usersCollection, type UserRow } from '../projections/users';
+import { CreateUserBody, IfMatch, ListUsersQuery, UpdateUserBody, UserId } from './schemas';
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Admin-only user management, always inside the admin's own organization. */
+export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request) => AccessClaims): Router {
+  const router = Router();
+  const admin = (req: Request): AccessClaims => {
+    const claims = claimsOf(req);
+    if (claims.role !== 'admin') throw new ForbiddenError('admin role required');
+    return claims;
+  };
+  const idOf = (req: Request): string => {
+    const parsed = UserId.safeParse(req.params.id);
+    if (!parsed.success) throw new NotFoundError('user not found');
+    return parsed.data;
+  };
+  const meta = (req: Request, claims: AccessClaims) => ({ tenant: claims.org, actor: claims.sub, correlationId: String(req.headers['x-request-id']) });
+  const send = (res: import('express').Response, user: UserView, status = 200) => res.status(status).set('ETag', `"${user.version}"`).json({ user });
+
+  router.get('/', async (req, res) => {
+    const claims = admin(req);
+    const query = parseWith(ListUsersQuery, req.query, 'query');
+    const filter: Record<string, unknown> = { organizationId: claims.org, deleted: false };
+    if (query.role) filter.role = query.role;
+    if (query.active !== undefined) filter.active = query.active;
+    const name: Record<string, unknown> = {};
+    if (query.cursor) name.$gt = query.cursor;
+    if (query.q) name.$regex = escapeRegex(query.q.toLowerCase());
+    if (Object.keys(name).length > 0) filter.usernameLower = name;
+    const rows = await usersCollection(db).find(filter).sort({ usernameLower: 1 }).limit(query.limit + 1).toArray();
+    const page = rows.slice(0, query.limit);
+    res.json({
+      items: page.map(toView),
+      nextCursor: rows.length > query.limit ? page.at(-1)?.usernameLower ?? null : null,
+    });
+  });
+
+  router.post('/', async (req, res) => {
+    const claims = admin(req);
+    const body = parseWith(CreateUserBody, req.body);
+    const user = await accounts.register({ ...body, org: claims.org }, meta(req, claims));
+    res.location(`/api/v1/users/${user.id}`);
+    send(res, user, 201);
+  });
+
+  router.get('/:id', async (req, res) => {
+    const claims = admin(req);
+    send(res, await accounts.userInOrg(claims.org, idOf(req)));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const claims = admin(req);
+    const id = idOf(req);
+    const body = parseWith(UpdateUserBody, req.body);
+    const ifMatch = req.get('if-match') === undefined ? undefined : parseWith(IfMatch, req.get('if-match'), 'If-Match header');
+    send(res, await accounts.updateUser(claims.org, id, body, meta(req, claims), ifMatch));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const claims = admin(req);
+    await accounts.deleteUser(claims.org, idOf(req), meta(req, claims));
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function toView(row: UserRow): UserView & { createdAt: string; updatedAt: string } {
+  return {
+    id: row._id,
+    organizationId: row.organizationId,
+    username: row.username,
+    email: row.email,
+    role: row.role,
+    active: row.active,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
