@@ -92,6 +92,9 @@ describe('login', () => {
     const blocked = await api.post('/api/v1/auth/login', { username, password }, { 'x-forwarded-for': '10.9.9.9' });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The refusal is audited in the event store (published to the topic by the relay).
+    const audit = await auth.context.mongo!.db.collection('event_commits').findOne({ 'events.type': 'auth.login.throttled.v1', 'events.data.login': username });
+    expect(audit?.events[0]).toMatchObject({ data: { login: username }, actor: 'anonymous' });
   });
 });
 

@@ -5,7 +5,7 @@ import type { EventMetadata } from '@sms/shared/events';
 import { handleCommand, type EventStore } from '@sms/shared/eventstore';
 import { userDecider, type UserCommand, type UserState } from '../domain/user.decide';
 import type { Role } from '../domain/user.events';
-import { SessionRevoked, SessionStarted } from '../domain/session.events';
+import { LoginThrottled, SessionRevoked, SessionStarted } from '../domain/session.events';
 import { Claims } from '../infrastructure/claims';
 import { Credentials } from '../infrastructure/credentials';
 import { Sessions } from '../infrastructure/sessions';
@@ -242,6 +242,13 @@ export class Accounts {
     await this.claims.release(org, 'username', user.username, userId);
     await this.claims.release(org, 'email', user.email, userId);
     await this.credentials.remove(userId);
+  }
+
+  /** Records a refused, throttled login as an audit event (no password, no client address). */
+  async auditThrottled(org: string, login: string, retryAfterSeconds: number): Promise<void> {
+    await this.store.append(`login-throttle-${randomUUID()}`, 0, [
+      { type: LoginThrottled.type, data: { login: login.toLowerCase(), retryAfterSeconds } },
+    ], { tenant: org, actor: 'anonymous' });
   }
 
   /** Checks that a verified token's session is still open (auth is the authority on sessions). */

@@ -16,4 +16,11 @@ export const SessionRevoked = defineEvent(
   z.object({ userId: z.string(), reason: z.enum(['logout', 'refresh-token-reused']) }).strict(),
 );
 
-export const sessionEvents = [SessionStarted, SessionRevoked] as const;
+
+/** Audit: a login was refused because the account or the client is throttled (stream per refusal). */
+export const LoginThrottled = defineEvent(
+  'auth.login.throttled.v1',
+  z.object({ login: z.string(), retryAfterSeconds: z.number().int().positive() }).strict(),
+);
+
+export const sessionEvents = [SessionStarted, SessionRevoked, LoginThrottled] as const;

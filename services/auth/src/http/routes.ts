@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { AccessClaims, TokenVerifier } from '@sms/shared/auth';
 import { bearerToken } from '@sms/shared/auth';
-import { ForbiddenError, UnauthorizedError } from '@sms/shared/errors';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '@sms/shared/errors';
 import { parseWith } from '@sms/shared/http';
 import type { Accounts, UserView } from '../application/accounts';
 import { loginAccountKey, type LoginThrottle } from '../passwords/throttle';
@@ -89,7 +89,12 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const login = (body.username ?? body.email)!;
     const account = loginAccountKey(org, login);
     const ip = req.ip ?? 'unknown';
-    await throttle.check(account, ip);
+    try {
+      await throttle.check(account, ip);
+    } catch (err) {
+      if (err instanceof TooManyRequestsError) await accounts.auditThrottled(org, login, err.retryAfterSeconds);
+      throw err;
+    }
     let user: UserView;
     try {
       user = await accounts.authenticate(org, login, body.password);
