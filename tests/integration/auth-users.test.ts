@@ -96,6 +96,22 @@ describe('admin user management', () => {
     expect((await api.get('/api/v1/users?role[$ne]=x', bearer(adminToken))).status).toBe(400);
   });
 
+  it('a role change or a deactivation ends the user\'s sessions; a user cannot change roles', async () => {
+    const created = await api.post('/api/v1/users', { username: 'dave', email: 'dave@example.com', password }, bearer(adminToken));
+    const id = created.body.user.id;
+    const daveToken = await login('dave');
+    const patch = (token: string, body: unknown) =>
+      fetch(`${api.url}/api/v1/users/${id}`, { method: 'PATCH', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await patch(daveToken, { role: 'admin' })).status).toBe(403);
+    expect((await patch(adminToken, { role: 'admin' })).status).toBe(200);
+    expect((await api.get('/api/v1/auth/me', bearer(daveToken))).status).toBe(401);
+    const promoted = await login('dave');
+    expect((await api.get('/api/v1/users', bearer(promoted))).status).toBe(200);
+    expect((await patch(adminToken, { active: false })).status).toBe(200);
+    expect((await api.get('/api/v1/auth/me', bearer(promoted))).status).toBe(401);
+    expect((await api.post('/api/v1/auth/login', { username: 'dave', password })).status).toBe(403);
+  });
+
   it.each([
     ['a non-uuid id', '/api/v1/users/not-an-id'],
     ['an unknown id', '/api/v1/users/00000000-0000-4000-8000-000000000000'],
