@@ -60,7 +60,10 @@ switch (command) {
   case 'stack':
     run(bin('tsx'), [join('stack', 'cli.ts'), ...rest]);
     break;
+  case 'create-user':
+    run(bin('tsx'), ['--conditions=source', join('services', 'auth', 'src', 'scripts', 'create-user.ts'), ...rest]);
+    break;
   default:
-    console.error(`usage: bootstrap.mjs start | test [jest args] | stack up|down|status`);
+    console.error(`usage: bootstrap.mjs start | test [jest args] | stack up|down|status | create-user --username <name> --email <address> [...]`);
     process.exit(2);
 }

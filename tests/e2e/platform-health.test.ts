@@ -23,7 +23,7 @@ describe('the platform behind the gateway', () => {
 
   it('the gateway is ready only while every service is', async () => {
     const ready = (await (await fetch(`${platform.gateway.url}/health/ready`)).json()) as { checks: Record<string, { status: string }> };
-    expect(Object.keys(ready.checks).sort()).toEqual(['auth', 'organizations', 'students']);
+    expect(Object.keys(ready.checks).sort()).toEqual(['auth', 'kafka', 'organizations', 'revocations', 'students']);
 
     await platform.students.stop();
     const res = await fetch(`${platform.gateway.url}/health/ready`);

@@ -26,12 +26,12 @@ export async function startPlatform(): Promise<Platform> {
   const run = unique('e2e').replace(/-/g, '_');
   const env = { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', PORT: '0', KAFKA_BROKERS: kafkaBrokers.join(','), MONGO_URL: mongoUrl };
   const [auth, students, organizations] = await Promise.all([
-    startService(authService(authConfig({ ...env, MONGO_DB: `${run}_auth` }))),
+    startService(authService(authConfig({ ...env, MONGO_DB: `${run}_auth`, EVENTS_TOPIC: `${run}.auth.events`, BCRYPT_COST: '4', THROTTLE_KEY_PREFIX: `test:${run}` }))),
     startService(studentsService(studentsConfig({ ...env, MONGO_DB: `${run}_students` }))),
     startService(organizationsService(organizationsConfig({ ...env, MONGO_DB: `${run}_orgs` }))),
   ]);
   const gateway = await startService(
-    gatewayService(gatewayConfig({ ...env, AUTH_URL: auth.url, STUDENTS_URL: students.url, ORGANIZATIONS_URL: organizations.url })),
+    gatewayService(gatewayConfig({ ...env, AUTH_URL: auth.url, STUDENTS_URL: students.url, ORGANIZATIONS_URL: organizations.url, AUTH_EVENTS_TOPIC: `${run}.auth.events` })),
   );
   return {
     gateway,

@@ -3,7 +3,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { UnsupportedMediaTypeError } from '../errors';
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import type { HealthKit } from '../health';
 import type { Metrics } from '../metrics';
 import { notFoundHandler, problemHandler } from './problem';
@@ -19,6 +19,8 @@ export interface HttpAppOptions {
   metrics?: Metrics;
   /** Paths that also accept `application/x-www-form-urlencoded` bodies (form logins of older clients). */
   formPaths?: string[];
+  /** False for a proxy: bodies stream through untouched; only the declared length is checked. */
+  parseBodies?: boolean;
 }
 
 /** A request id from a well-formed client header, or a fresh one; echoed on the response. */
@@ -37,6 +39,20 @@ export function requireJson(formPaths: readonly string[] = []): RequestHandler {
     const form = formPaths.includes(req.path) && req.is('application/x-www-form-urlencoded');
     if (hasBody && !form && !req.is('application/json') && !req.is('application/*+json')) {
       next(new UnsupportedMediaTypeError(`request body must be application/json${formPaths.includes(req.path) ? ' or a form' : ''}`));
+      return;
+    }
+    next();
+  };
+}
+
+/** For a proxy that does not read bodies: a declared Content-Length beyond the limit is a 413 at once. */
+export function declaredLengthWithin(limit: string): RequestHandler {
+  const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+  const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)$/i.exec(limit) ?? [];
+  const max = Number(amount) * (units[unit.toLowerCase()] ?? 1);
+  return (req, _res, next) => {
+    if (Number(req.headers['content-length'] ?? 0) > max) {
+      next(new PayloadTooLargeError('request body is too large'));
       return;
     }
     next();
@@ -64,6 +80,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
   if (options.metrics) app.use(options.metrics.httpMiddleware);
   if (options.health) app.use(options.health.router);
   if (options.metrics) app.get('/metrics', options.metrics.handler);
+  if (options.parseBodies === false) {
+    app.use(declaredLengthWithin(options.bodyLimit));
+    return app;
+  }
   app.use(requireJson(options.formPaths));
   app.use(express.json({ limit: options.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
   if (options.formPaths?.length) {

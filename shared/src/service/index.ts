@@ -42,6 +42,8 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   setup?(app: Express, ctx: ServiceContext<C>): Promise<Stoppable[] | void>;
   /** Paths that also accept form-encoded bodies. */
   formPaths?: string[];
+  /** False for the gateway: bodies are proxied, not parsed. */
+  parseBodies?: boolean;
   /** Readiness checks beyond the MongoDB and Kafka ones. */
   checks?(ctx: ServiceContext<C>): HealthCheck[];
 }
@@ -77,7 +79,7 @@ export async function startService<C extends ServiceConfig>(def: ServiceDefiniti
     ...(def.checks?.(ctx) ?? []),
   ];
   const health = createHealthKit(def.name, checks);
-  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics, ...(def.formPaths ? { formPaths: def.formPaths } : {}) });
+  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics, ...(def.formPaths ? { formPaths: def.formPaths } : {}), ...(def.parseBodies === false ? { parseBodies: false } : {}) });
   const workers = (await def.setup?.(app, ctx)) ?? [];
   finishApp(app, logger);
   const server = await listen(app, config.PORT, config.HOST);

@@ -1,0 +1,81 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/**
+ * What auth has revoked, learnt from `auth.events` (see services/auth/README.md, "Revocation
+ * contract"): sessions by id, and per user every token issued before an instant. Every gateway
+ * instance reads the whole topic with a group of its own, so each holds the full picture; entries
+ * older than the access-token lifetime are dropped since such tokens have expired anyway.
+ */
+export class Revocations {
+  private readonly sessions = new Map<string, number>();
+  private readonly users = new Map<string, number>();
+  private consumer: ReturnType<Kafka['consumer']> | undefined;
+  private caughtUp = false;
+
+  constructor(private readonly accessTtlMs: number) {}
+
+  isRevoked(claims: { sid: string; sub: string; iat: number }): boolean {
+    if (this.sessions.has(claims.sid)) return true;
+    const before = this.users.get(claims.sub);
+    return before !== undefined && claims.iat * 1000 < before;
+  }
+
+  /** Applies one raw event value; unknown or malformed values are ignored (auth validated them). */
+  apply(value: Buffer | null): void {
+    if (!value) return;
+    let event: { type?: string; subject?: string; time?: string; data?: { revokedBefore?: string } };
+    try {
+      event = JSON.parse(value.toString('utf8'));
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    if (event.type === 'auth.session.revoked.v1' && event.subject?.startsWith('session-')) {
+      this.sessions.set(event.subject.slice('session-'.length), Date.parse(event.time ?? '') || now);
+    } else if (event.type === 'auth.user.sessions-revoked.v1' && event.subject && event.data?.revokedBefore) {
+      const before = Date.parse(event.data.revokedBefore);
+      if (before > (this.users.get(event.subject) ?? 0)) this.users.set(event.subject, before);
+    }
+    this.prune(now);
+  }
+
+  private prune(now: number): void {
+    if ((this.sessions.size + this.users.size) % 1000 !== 0) return;
+    for (const [sid, at] of this.sessions) if (at < now - this.accessTtlMs) this.sessions.delete(sid);
+    for (const [sub, at] of this.users) if (at < now - this.accessTtlMs) this.users.delete(sub);
+  }
+
+  async start(kafka: Kafka, topic: string, instance: string, logger: Logger): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    const heads = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+    await admin.disconnect();
+    const pending = new Set([...heads].filter(([, high]) => high > 0n).map(([partition]) => partition));
+    this.caughtUp = pending.size === 0;
+    this.consumer = kafka.consumer({ groupId: `gateway-revocations-${instance}`, maxWaitTimeInMs: 100 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        this.apply(message.value);
+        if (!this.caughtUp && BigInt(message.offset) + 1n >= (heads.get(partition) ?? 0n)) {
+          pending.delete(partition);
+          if (pending.size === 0) {
+            this.caughtUp = true;
+            logger.info('revocations caught up with auth.events');
+          }
+        }
+      },
+    });
+  }
+
+  /** Ready only once the revocations that existed at start-up have been read. */
+  ready(): boolean {
+    return this.caughtUp;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
