@@ -59,13 +59,17 @@ async function main(): Promise<void> {
   // Alternate the two paths so a slow moment of the machine does not land on one of them only.
   const rawRates: number[] = [];
   const loginRates: number[] = [];
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delays: Array<{ p50: number; p99: number; max: number }> = [];
   for (let round = 0; round < ROUNDS; round++) {
     rawRates.push(await pool(LOGINS, compare));
+    // A fresh histogram per round: a re-enabled one counts the disabled gap as one long delay.
+    const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     loginRates.push(await pool(LOGINS, login));
     delay.disable();
+    delays.push({ p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 });
   }
+  const worst = (k: 'p50' | 'p99' | 'max') => Math.max(...delays.map((d) => d[k]));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const raw = median(rawRates);
   const logins = median(loginRates);
@@ -73,7 +77,7 @@ async function main(): Promise<void> {
   console.log(`\n| path | per second (median of ${ROUNDS} rounds of ${LOGINS} at concurrency ${CONCURRENCY}, bcrypt cost ${COST}) |\n|---|---|`);
   console.log(`| POST /api/v1/auth/login | ${logins.toFixed(1)} |`);
   console.log(`| raw bcrypt.compare | ${raw.toFixed(1)} |`);
-  console.log(`\nratio login/raw = ${(logins / raw).toFixed(2)}; event-loop delay during logins: p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);
+  console.log(`\nratio login/raw = ${(logins / raw).toFixed(2)}; event-loop delay during logins (worst round): p50 ${worst('p50').toFixed(1)} ms, p99 ${worst('p99').toFixed(1)} ms, max ${worst('max').toFixed(1)} ms`);
 
   await auth.context.mongo?.db.dropDatabase();
   await auth.stop();
