@@ -14,11 +14,27 @@ import { internalRoutes } from './http/internal.routes';
 import { authRoutes } from './http/routes';
 import { createPasswordHasher } from './passwords/hasher';
 import { createLoginThrottle } from './passwords/throttle';
-import { loadSigningKeys } from './tokens/keys';
+import { loadSigningKeys, type KeyRing } from './tokens/keys';
+import type { Db } from 'mongodb';
 
-/** The default topic; `EVENTS_TOPIC` overrides it. */
-export const AUTH_TOPIC = 'auth.events';
 export const authRegistry = () => new EventRegistry([...userEvents, ...sessionEvents]);
+
+/** The event store, signing keys and use cases, as the service and the create-user script both use them. */
+export function composeAccounts(db: Db, config: Config): { store: EventStore; ring: KeyRing; accounts: Accounts } {
+  const store = new EventStore(db, { source: 'auth', topic: config.EVENTS_TOPIC, registry: authRegistry() });
+  const ring = loadSigningKeys({
+    ...(config.AUTH_SIGNING_KEYS ? { privateKeysPem: config.AUTH_SIGNING_KEYS } : {}),
+    keyDir: config.AUTH_KEY_DIR,
+    allowGenerate: config.NODE_ENV !== 'production',
+  });
+  const accounts = new Accounts(db, store, createPasswordHasher(config.BCRYPT_COST), ring, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+  });
+  return { store, ring, accounts };
+}
 
 /**
  * The auth service: identities, credentials and sessions of every organization. Owns its MongoDB
@@ -37,19 +53,8 @@ export function authService(config: Config): ServiceDefinition<Config> {
       const topic = config.EVENTS_TOPIC;
       const usersGroup = `${config.MONGO_DB}.users`;
       await ensureTopics(admin, [topic, `${usersGroup}.dlq`]);
-      const store = new EventStore(db, { source: 'auth', topic, registry: authRegistry() });
+      const { store, ring, accounts } = composeAccounts(db, config);
       await store.setup();
-      const ring = loadSigningKeys({
-        ...(config.AUTH_SIGNING_KEYS ? { privateKeysPem: config.AUTH_SIGNING_KEYS } : {}),
-        keyDir: config.AUTH_KEY_DIR,
-        allowGenerate: config.NODE_ENV !== 'production',
-      });
-      const accounts = new Accounts(db, store, createPasswordHasher(config.BCRYPT_COST), ring, {
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
-        accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-        refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-      });
       await accounts.setup();
       const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
       redis.on('error', (err) => ctx.logger.warn({ err: err.message }, 'redis unavailable'));

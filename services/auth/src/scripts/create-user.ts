@@ -17,18 +17,15 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError } from '@sms/shared/config';
 import { ConcurrencyError, ConflictError, ValidationError } from '@sms/shared/errors';
-import { EventStore } from '@sms/shared/eventstore';
 import { createKafka, ensureTopics } from '@sms/shared/kafka';
 import { createLogger } from '@sms/shared/logging';
 import { connectMongo, type MongoClient } from '@sms/shared/mongo';
-import { Accounts } from '../application/accounts';
+import type { Accounts } from '../application/accounts';
 import { readConfig } from '../config';
 import { Role } from '../domain/user.events';
 import { Email, Organization, Username } from '../http/schemas';
-import { createPasswordHasher } from '../passwords/hasher';
 import { checkPassword } from '../passwords/policy';
-import { AUTH_TOPIC, authRegistry } from '../service';
-import { loadSigningKeys } from '../tokens/keys';
+import { composeAccounts } from '../service';
 
 const USAGE = `usage: npm run create-user -- --username <name> --email <address> [--organization <id>] [--role admin|user]
 
@@ -138,19 +135,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     mongo = await connectMongo(config.MONGO_URL, 'auth-create-user');
     const db = mongo.db(config.MONGO_DB);
-    const topic = config.EVENTS_TOPIC ?? AUTH_TOPIC;
-    const store = new EventStore(db, { source: 'auth', topic, registry: authRegistry() });
-    const ring = loadSigningKeys({
-      ...(config.AUTH_SIGNING_KEYS ? { privateKeysPem: config.AUTH_SIGNING_KEYS } : {}),
-      keyDir: config.AUTH_KEY_DIR,
-      allowGenerate: config.NODE_ENV !== 'production',
-    });
-    const accounts = new Accounts(db, store, createPasswordHasher(config.BCRYPT_COST), ring, {
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-    });
+    const { store, accounts } = composeAccounts(db, config);
+    const topic = config.EVENTS_TOPIC;
 
     const existing = await accounts.claims.holder(org, 'username', input.username);
     if (existing) {
