@@ -129,7 +129,10 @@ export class EventStore {
   /** Unpublished commits, oldest first; one stream's commits always in version order. */
   async pending(limit: number): Promise<CommitDocument[]> {
     const batch = await this.commits.find({ published: false }).sort({ committedAt: 1 }).limit(limit).toArray();
-    return batch.sort((a, b) => (a.stream === b.stream ? a.fromVersion - b.fromVersion : 0));
+    // Clocks of different instances may disagree: order each stream by version, streams by first sight.
+    const byStream = new Map<string, CommitDocument[]>();
+    for (const commit of batch) byStream.set(commit.stream, [...(byStream.get(commit.stream) ?? []), commit]);
+    return [...byStream.values()].flatMap((commits) => commits.sort((a, b) => a.fromVersion - b.fromVersion));
   }
 
   /** One update per commit by `_id`: each an index lookup, where a `$in` would scan on mongo-java-server. */
