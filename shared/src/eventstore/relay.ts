@@ -91,9 +91,32 @@ export class OutboxRelay {
     let total = 0;
     for (;;) {
       const batch = await this.store.pending(this.options.batchSize ?? 500);
-      if (batch.length === 0) return total;
-      total += await this.publish(batch);
+      const ready = await this.inOrder(batch);
+      if (ready.length === 0) return total;
+      total += await this.publish(ready);
     }
+  }
+
+  /**
+   * The commits of a batch that may go out now: each one's predecessor is published or goes out
+   * before it in this batch. The others wait for a later round.
+   */
+  private async inOrder(batch: CommitDocument[]): Promise<CommitDocument[]> {
+    const ready: CommitDocument[] = [];
+    const upTo = new Map<string, number>();
+    for (const commit of batch) {
+      const previous = commit.fromVersion - 1;
+      const ok =
+        previous === 0 ||
+        upTo.get(commit.stream) === previous ||
+        this.lastPublished.get(commit.stream) === previous ||
+        (await this.store.isPublished(commit.stream, previous));
+      if (ok) {
+        ready.push(commit);
+        upTo.set(commit.stream, commit.toVersion);
+      }
+    }
+    return ready;
   }
 
   private async round(): Promise<void> {
@@ -105,22 +128,9 @@ export class OutboxRelay {
     }
     while (this.fresh.length > 0) {
       const batch = this.fresh.splice(0, this.options.batchSize ?? 500);
-      const ready: CommitDocument[] = [];
-      const upTo = new Map<string, number>();
-      for (const commit of batch) {
-        const previous = commit.fromVersion - 1;
-        const inOrder =
-          previous === 0 ||
-          upTo.get(commit.stream) === previous ||
-          this.lastPublished.get(commit.stream) === previous ||
-          (await this.store.isPublished(commit.stream, previous));
-        if (inOrder) {
-          ready.push(commit);
-          upTo.set(commit.stream, commit.toVersion);
-        } else {
-          this.lastScan = 0; // its predecessor is still pending elsewhere: the scan publishes both in order
-        }
-      }
+      const ready = await this.inOrder(batch);
+      // A predecessor still pending elsewhere: the scan publishes both, in order, at once.
+      if (ready.length < batch.length) this.lastScan = 0;
       await this.publish(ready);
     }
   }
