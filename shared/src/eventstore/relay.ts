@@ -91,32 +91,39 @@ export class OutboxRelay {
     let total = 0;
     for (;;) {
       const batch = await this.store.pending(this.options.batchSize ?? 500);
-      const ready = await this.inOrder(batch);
-      if (ready.length === 0) return total;
-      total += await this.publish(ready);
+      if (batch.length === 0) return total;
+      total += await this.publish(await this.inOrder(batch));
     }
   }
 
   /**
-   * The commits of a batch that may go out now: each one's predecessor is published or goes out
-   * before it in this batch. The others wait for a later round.
+   * The batch in publishable order: a commit whose predecessor is neither published nor earlier in
+   * the batch (another instance's, or sorted late by a skewed clock) is preceded by its unpublished
+   * predecessors, fetched by `(stream, toVersion)`. Each commit appears once.
    */
   private async inOrder(batch: CommitDocument[]): Promise<CommitDocument[]> {
-    const ready: CommitDocument[] = [];
+    const ordered: CommitDocument[] = [];
+    const included = new Set<string>();
     const upTo = new Map<string, number>();
+    const add = (c: CommitDocument) => {
+      ordered.push(c);
+      included.add(c._id);
+      upTo.set(c.stream, c.toVersion);
+    };
     for (const commit of batch) {
-      const previous = commit.fromVersion - 1;
-      const ok =
-        previous === 0 ||
-        upTo.get(commit.stream) === previous ||
-        this.lastPublished.get(commit.stream) === previous ||
-        (await this.store.isPublished(commit.stream, previous));
-      if (ok) {
-        ready.push(commit);
-        upTo.set(commit.stream, commit.toVersion);
+      if (included.has(commit._id)) continue;
+      const missing: CommitDocument[] = [];
+      let previous = commit.fromVersion - 1;
+      while (previous > 0 && upTo.get(commit.stream) !== previous && this.lastPublished.get(commit.stream) !== previous) {
+        const before = await this.store.commitEndingAt(commit.stream, previous);
+        if (!before || before.published) break;
+        missing.unshift(before);
+        previous = before.fromVersion - 1;
       }
+      for (const c of missing) if (!included.has(c._id)) add(c);
+      add(commit);
     }
-    return ready;
+    return ordered;
   }
 
   private async round(): Promise<void> {
@@ -128,10 +135,7 @@ export class OutboxRelay {
     }
     while (this.fresh.length > 0) {
       const batch = this.fresh.splice(0, this.options.batchSize ?? 500);
-      const ready = await this.inOrder(batch);
-      // A predecessor still pending elsewhere: the scan publishes both, in order, at once.
-      if (ready.length < batch.length) this.lastScan = 0;
-      await this.publish(ready);
+      await this.publish(await this.inOrder(batch));
     }
   }
 

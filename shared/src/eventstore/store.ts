@@ -145,11 +145,9 @@ export class EventStore {
     );
   }
 
-  /** Whether the commit that ends at `version` has been published (true for version 0). */
-  async isPublished(stream: string, version: number): Promise<boolean> {
-    if (version === 0) return true;
-    const commit = await this.commits.findOne({ stream, toVersion: version }, { projection: { published: 1 } });
-    return commit?.published === true;
+  /** The commit that ends at `version` (an index lookup on the unique `(stream, toVersion)`). */
+  commitEndingAt(stream: string, version: number): Promise<CommitDocument | null> {
+    return this.commits.findOne({ stream, toVersion: version });
   }
 
   async backlog(): Promise<number> {
