@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     KAFKA_BROKERS: kafkaBrokers,
     MONGO_URL: mongoUrl,
     AUTH_URL: url(byName('auth')),
+    AUTH_JWKS_URL: `${url(byName('auth'))}/.well-known/jwks.json`,
     STUDENTS_URL: url(byName('students')),
     ORGANIZATIONS_URL: url(byName('organizations')),
     OTEL_TRACES_EXPORTER: env.OTEL_TRACES_EXPORTER ?? (zipkinEndpoint ? 'zipkin' : 'none'),

@@ -2,6 +2,17 @@ import { baseEnvSchema, loadConfig, port } from '@sms/shared/config';
 import { z } from 'zod';
 
 const serviceUrl = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
+const perMinute = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
+
+/** An exact origin: scheme, host and port, nothing else (no path, no trailing slash, no `*`). */
+const isOrigin = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+};
 
 export const gatewayEnvSchema = baseEnvSchema.extend({
   PORT: port(8000),
@@ -15,8 +26,46 @@ export const gatewayEnvSchema = baseEnvSchema.extend({
   AUTH_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('auth.events'),
   /** A service that has not answered within this time gets the client a 504. */
   PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Which peers may name the client in X-Forwarded-For / X-Forwarded-Proto (express `trust proxy`):
+   * `false` (default: nobody, the socket address is the client), a hop count, or a comma-separated
+   * list of addresses, subnets or express's names (`loopback`, `uniquelocal`, `linklocal`).
+   * `true` (trust anyone) is refused: any client could then pick its own rate-limit key.
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .refine((v) => v.toLowerCase() !== 'true', 'trusting every proxy would let clients choose their address; name the proxies'),
+  /** The shared store of the rate limits. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  /** Prefix of every rate-limit key in Redis (distinct per environment or test run). */
+  RATE_LIMIT_PREFIX: z.string().min(1).default('gw:rl'),
+  /** Requests per minute per client address, on every route. */
+  RATE_LIMIT_PER_MINUTE: perMinute(300),
+  /** Requests per minute per user (token `sub`), on routes that need a token. */
+  RATE_LIMIT_USER_PER_MINUTE: perMinute(600),
+  /** Requests per minute per client address to login, signup, admin-signup, refresh and organization creation, together. */
+  RATE_LIMIT_AUTH_PER_MINUTE: perMinute(10),
+  /** Exact origins allowed to call the API from a browser, comma-separated; empty: no CORS headers at all. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isOrigin, 'each entry must be an exact origin such as https://app.example.com'))),
+  /** Send `Access-Control-Allow-Credentials: true` to the allowed origins (never with `*`: the gateway never sends `*`). */
+  CORS_CREDENTIALS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** How long a browser may cache a preflight answer. */
+  CORS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
 });
 
 export type Config = z.infer<typeof gatewayEnvSchema>;
 
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => loadConfig(gatewayEnvSchema, env);
+
+/** TRUST_PROXY as express's `trust proxy` setting. */
+export function trustProxySetting(value: string): false | number | string[] {
+  if (value === '' || value.toLowerCase() === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((x) => x.trim()).filter(Boolean);
+}

@@ -12,6 +12,8 @@ export interface RouteRule {
   path: string;
   access: Access;
   target: Target;
+  /** Credential and creation routes: also under the stricter per-client limit (RATE_LIMIT_AUTH_PER_MINUTE). */
+  strict?: true;
 }
 
 const READ = ['GET', 'HEAD'] as const;
@@ -19,11 +21,11 @@ const WRITE = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export const ROUTES: readonly RouteRule[] = [
   { methods: ['GET'], path: '/.well-known/jwks.json$', access: 'public', target: 'auth' },
-  { methods: ['POST'], path: '/api/v1/auth/signup$', access: 'public', target: 'auth' },
+  { methods: ['POST'], path: '/api/v1/auth/signup$', access: 'public', target: 'auth', strict: true },
   // Open for the first admin only; the auth service checks the caller's token for later ones.
-  { methods: ['POST'], path: '/api/v1/auth/admin-signup$', access: 'public', target: 'auth' },
-  { methods: ['POST'], path: '/api/v1/auth/login$', access: 'public', target: 'auth' },
-  { methods: ['POST'], path: '/api/v1/auth/refresh$', access: 'public', target: 'auth' },
+  { methods: ['POST'], path: '/api/v1/auth/admin-signup$', access: 'public', target: 'auth', strict: true },
+  { methods: ['POST'], path: '/api/v1/auth/login$', access: 'public', target: 'auth', strict: true },
+  { methods: ['POST'], path: '/api/v1/auth/refresh$', access: 'public', target: 'auth', strict: true },
   { methods: ['POST'], path: '/api/v1/auth/logout$', access: 'member', target: 'auth' },
   { methods: ['POST'], path: '/api/v1/auth/logout-all$', access: 'member', target: 'auth' },
   { methods: ['POST'], path: '/api/v1/auth/password$', access: 'member', target: 'auth' },
@@ -31,7 +33,7 @@ export const ROUTES: readonly RouteRule[] = [
   { methods: [...READ, ...WRITE], path: '/api/v1/users', access: 'admin', target: 'auth' },
   { methods: READ, path: '/api/v1/students', access: 'member', target: 'students' },
   { methods: WRITE, path: '/api/v1/students', access: 'admin', target: 'students' },
-  { methods: ['POST'], path: '/api/v1/organizations$', access: 'public', target: 'organizations' },
+  { methods: ['POST'], path: '/api/v1/organizations$', access: 'public', target: 'organizations', strict: true },
   { methods: READ, path: '/api/v1/organizations', access: 'public', target: 'organizations' },
   { methods: ['PUT', 'PATCH', 'DELETE'], path: '/api/v1/organizations/', access: 'admin', target: 'organizations' },
 ];

@@ -5,6 +5,7 @@ import { createProxyMiddleware } from 'http-proxy-middleware';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '@sms/shared/http';
 import { ServiceUnavailableError } from '@sms/shared/errors';
 import type { Logger } from 'pino';
+import { filterProxiedHeaders, type EdgeLocals } from './edge';
 
 /** Headers a client must never set for itself: identity, internal credentials, forwarding claims. */
 export const STRIPPED_HEADERS = [
@@ -20,7 +21,8 @@ class GatewayTimeoutError extends ServiceUnavailableError {
 
 /**
  * A proxy to one service: the client's address goes on as X-Forwarded-For (set by the gateway
- * alone), and a service that is down or slow becomes a fast 503 or 504 problem, never a hang.
+ * alone), and a service that is down or slow becomes a fast 503 or 504 problem, never a hang. The
+ * gateway's own security, CORS and HSTS headers win over the ones the service sends.
  */
 export function proxyTo(name: string, target: string, timeoutMs: number, logger: Logger): RequestHandler {
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
@@ -30,6 +32,14 @@ export function proxyTo(name: string, target: string, timeoutMs: number, logger:
     proxyTimeout: timeoutMs,
     timeout: timeoutMs,
     on: {
+      // The gateway's security, CORS and HSTS headers win over the service's (edge.ts).
+      proxyRes: (proxyRes, _req, res) => filterProxiedHeaders(proxyRes, res),
+      // The client as the gateway resolved it (TRUST_PROXY), not merely the peer of the socket.
+      proxyReq: (proxyReq, _req, res) => {
+        const { clientAddress, secure } = ((res as ServerResponse & { locals?: EdgeLocals }).locals ?? {});
+        if (clientAddress) proxyReq.setHeader('x-forwarded-for', clientAddress);
+        if (secure !== undefined) proxyReq.setHeader('x-forwarded-proto', secure ? 'https' : 'http');
+      },
       error: (err: Error & { code?: string }, req, res) => {
         const timedOut = err.code === 'ECONNRESET' || err.code === 'ETIMEDOUT' || /timeout/i.test(err.message);
         const problem = timedOut

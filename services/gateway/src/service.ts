@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import { once } from 'node:events';
+import type { Request, RequestHandler, Response } from 'express';
+import { Redis } from 'ioredis';
 import { bearerToken, createTokenVerifier } from '@sms/shared/auth';
 import { ForbiddenError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
 import type { HealthCheck } from '@sms/shared/health';
 import type { ServiceDefinition } from '@sms/shared/service';
-import type { Config } from './config';
+import { trustProxySetting, type Config } from './config';
+import { cors, hstsOnlyOverTls, type EdgeLocals } from './edge';
 import { decide, type Target } from './policy';
 import { proxyTo, STRIPPED_HEADERS } from './proxy';
+import { createRateLimits } from './rate-limits';
 import { Revocations } from './revocations';
 
 /** A downstream service is ready when its own /health/ready answers 200 within the check timeout. */
@@ -36,12 +40,29 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
     ],
     async setup(app, ctx) {
       const { logger } = ctx;
+      app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
+      hstsOnlyOverTls(app);
       const verifier = createTokenVerifier({
         jwksUri: new URL('/.well-known/jwks.json', config.AUTH_URL).toString(),
         issuer: config.JWT_ISSUER,
         audience: config.JWT_AUDIENCE,
       });
       await revocations.start(ctx.kafka!.kafka, config.AUTH_EVENTS_TOPIC, randomUUID(), logger);
+      const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
+      redis.on('error', (err) => logger.warn({ err: err.message }, 'redis unavailable'));
+      // Until the client is ready, every count goes to the in-memory insurance limiter; wait (briefly)
+      // so the first requests are counted where the next ones will be. Redis down is no start-up failure.
+      if (redis.status !== 'ready') {
+        await once(redis, 'ready', { signal: AbortSignal.timeout(2_000) }).catch(() =>
+          logger.warn({ redisStatus: redis.status }, 'Redis not ready at start-up: rate limits count in memory until it is'));
+      }
+      const limits = createRateLimits(redis, {
+        keyPrefix: config.RATE_LIMIT_PREFIX,
+        perClientPerMinute: config.RATE_LIMIT_PER_MINUTE,
+        perUserPerMinute: config.RATE_LIMIT_USER_PER_MINUTE,
+        strictPerClientPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
+        logger,
+      });
       const proxies: Record<Target, RequestHandler> = {
         auth: proxyTo('auth', config.AUTH_URL, config.PROXY_TIMEOUT_MS, logger),
         students: proxyTo('students', config.STUDENTS_URL, config.PROXY_TIMEOUT_MS, logger),
@@ -53,21 +74,36 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         if (!token) throw new UnauthorizedError('a bearer token is required');
         const claims = await verifier.verify(token);
         if (revocations.isRevoked(claims)) throw new UnauthorizedError('token revoked');
+        await limits.user(claims.sub);
         if (access === 'admin' && claims.role !== 'admin') throw new ForbiddenError('admin role required');
       };
 
-      app.use(async (req, res, next) => {
+      // Who the client is and whether it came over TLS, as `trust proxy` allows, read before the
+      // forwarding headers a client may have sent are removed.
+      app.use((req, res: Response<unknown, EdgeLocals>, next) => {
+        res.locals.clientAddress = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+        res.locals.secure = req.secure;
         for (const header of STRIPPED_HEADERS) delete req.headers[header];
+        next();
+      });
+      app.use(cors({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS }));
+      app.use(async (req, res: Response<unknown, EdgeLocals>, next) => {
+        const client = res.locals.clientAddress ?? 'unknown';
+        await limits.client(client);
         const decision = decide(req.method, req.path);
         if (decision.kind === 'not-found') throw new NotFoundError(`no route for ${req.method} ${req.path}`);
         if (decision.kind === 'method-not-allowed') {
           res.setHeader('Allow', decision.allowed.join(', '));
           throw new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}`);
         }
+        if (decision.rule.strict) await limits.strict(client);
         if (decision.rule.access !== 'public') await authorize(req, decision.rule.access);
         proxies[decision.rule.target](req, res, next);
       });
-      return [{ name: 'revocations', stop: () => revocations.stop() }];
+      return [
+        { name: 'revocations', stop: () => revocations.stop() },
+        { name: 'redis', stop: async () => void redis.disconnect() },
+      ];
     },
   };
 }

@@ -1,0 +1,36 @@
+import { bearer, client, type Client } from '../support/auth';
+import { eventually } from '../support/backbone';
+import { startPlatform, type Platform } from '../support/platform';
+
+let platform: Platform;
+let api: Client;
+const password = 'correct horse battery staple';
+let admin: string;
+let user: string;
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  api = client(platform.gateway.url);
+  await api.post('/api/v1/auth/admin-signup', { username: 'principal', email: 'principal@example.com', password });
+  admin = (await api.post('/api/v1/auth/login', { username: 'principal', password })).body.accessToken;
+  await api.post('/api/v1/auth/signup', { username: 'teacher', email: 'teacher@example.com', password });
+  user = (await api.post('/api/v1/auth/login', { username: 'teacher', password })).body.accessToken;
+});
+afterAll(() => platform.stop());
+
+describe('students through the gateway', () => {
+  it('follows the RBAC matrix: admin writes, member reads, user cannot write, no token 401', async () => {
+    const created = await api.post('/api/v1/students', { name: 'Lisa Simpson', age: 8, roll_no: 'R-1', grade: '2' }, bearer(admin));
+    expect(created.status).toBe(201);
+    const id = created.body.student?.id ?? created.body.id;
+    expect((await api.post('/api/v1/students', { name: 'Bart Simpson', age: 10, roll_no: 'R-2', grade: '4' }, bearer(user))).status).toBe(403);
+    expect((await api.post('/api/v1/students', { name: 'Bart Simpson', age: 10, roll_no: 'R-2', grade: '4' })).status).toBe(401);
+    expect((await api.get(`/api/v1/students/${id}`, bearer(user))).status).toBe(200);
+    const found = await eventually(async () => {
+      const res = await api.get('/api/v1/students?name=lisa', bearer(user));
+      return res.status === 200 && JSON.stringify(res.body).includes('Lisa Simpson') ? res : undefined;
+    });
+    expect(found.status).toBe(200);
+    expect((await api.get('/api/v1/students')).status).toBe(401);
+  });
+});
