@@ -107,6 +107,18 @@ describe('create, read, update, delete', () => {
     expect((await create({ id: 8, name: 'Next One', age: 12, roll_no: 'R-7', grade: '6' })).status).toBe(201);
     await eventually(async () => (await list('roll_no=R-7')).body.items.length === 1 && (await list('roll_no=R-7')).body.items[0].id === 8);
   });
+
+  it('shows an admin the history of a student: its events in order, with actor and time', async () => {
+    const history = await call('GET', '/api/v1/students/7/history', { token: admin });
+    expect(history.status).toBe(200);
+    expect(history.body.items.map((e: { type: string; version: number }) => [e.version, e.type])).toEqual([
+      [1, 'students.student.created.v1'],
+      [2, 'students.student.deleted.v1'],
+    ]);
+    expect(history.body.items[0]).toMatchObject({ actor: expect.any(String), time: expect.stringMatching(/^\d{4}-/) });
+    expect((await call('GET', '/api/v1/students/7/history', { token: member })).status).toBe(403);
+    expect((await call('GET', '/api/v1/students/7/history', { token: otherAdmin })).status).toBe(404);
+  });
 });
 
 describe('access', () => {

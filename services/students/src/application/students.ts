@@ -17,6 +17,15 @@ export const streamOf = (org: string, id: number) => `${org}:${id}`;
 /** Attempts at a server-assigned id before giving up (a client may have taken the next ones). */
 const ASSIGN_ATTEMPTS = 5;
 
+export interface HistoryEntry {
+  version: number;
+  type: string;
+  time: string;
+  actor: string;
+  correlationId: string;
+  data: Record<string, unknown>;
+}
+
 /**
  * The students use cases. Every call is bounded by the caller's organization: the stream id contains
  * it, so another organization's student simply does not exist here (404).
@@ -53,6 +62,13 @@ export class Students {
     const { state, version } = await this.load(streamOf(org, id));
     if (state.status !== 'active') throw new NotFoundError(`student ${id} not found`);
     return { ...state.student, version };
+  }
+
+  /** The student's events in order, with who did what when; a deleted student keeps its history. */
+  async history(org: string, id: number): Promise<HistoryEntry[]> {
+    const { events } = await this.store.readStream(streamOf(org, id));
+    if (events.length === 0) throw new NotFoundError(`student ${id} not found`);
+    return events.map((e) => ({ version: e.version, type: e.type, time: e.time, actor: e.actor, correlationId: e.correlationId, data: e.data }));
   }
 
   /** PUT (every field given; absent optional fields are cleared) and PATCH (only the given fields). */

@@ -81,6 +81,11 @@ export function studentsRoutes({ students, db, verifier }: StudentsRouteDeps): R
     res.json({ items: rows.map(toView), nextCursor });
   });
 
+  router.get('/api/v1/students/:id/history', async (req, res) => {
+    const claims = admin(req);
+    res.json({ items: await students.history(claims.org, idOf(req)) });
+  });
+
   router.get('/api/v1/students/:id', async (req, res) => {
     send(res, await students.get(claimsOf(req).org, idOf(req)));
   });
