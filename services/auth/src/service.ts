@@ -1,11 +1,9 @@
 import { Redis } from 'ioredis';
 import { createTokenVerifier } from '@sms/shared/auth';
 import { EventRegistry } from '@sms/shared/events';
-import { EventStore, OutboxRelay, relayProducerConfig } from '@sms/shared/eventstore';
-import { ensureTopics } from '@sms/shared/kafka';
-import { Projector } from '@sms/shared/projection';
+import { EventStore } from '@sms/shared/eventstore';
 import { usersProjection } from './projections/users';
-import type { ServiceDefinition } from '@sms/shared/service';
+import { startEventFlow, type ServiceDefinition } from '@sms/shared/service';
 import { Accounts } from './application/accounts';
 import type { Config } from './config';
 import { sessionEvents } from './domain/session.events';
@@ -49,12 +47,8 @@ export function authService(config: Config): ServiceDefinition<Config> {
     async setup(app, ctx) {
       app.set('trust proxy', config.TRUST_PROXY === 'false' ? false : config.TRUST_PROXY);
       const { db } = ctx.mongo!;
-      const { kafka, admin } = ctx.kafka!;
-      const topic = config.EVENTS_TOPIC;
-      const usersGroup = `${config.MONGO_DB}.users`;
-      await ensureTopics(admin, [topic, `${usersGroup}.dlq`]);
       const { store, ring, accounts } = composeAccounts(db, config);
-      await store.setup();
+      const flow = await startEventFlow(ctx, store, [{ groupId: `${config.MONGO_DB}.users`, projection: usersProjection, registry: authRegistry() }]);
       await accounts.setup();
       const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
       redis.on('error', (err) => ctx.logger.warn({ err: err.message }, 'redis unavailable'));
@@ -63,17 +57,8 @@ export function authService(config: Config): ServiceDefinition<Config> {
       app.use('/internal/v1', internalRoutes(accounts, config.INTERNAL_API_TOKEN));
       app.use(authRoutes({ accounts, db, verifier, throttle, ring, defaultOrganization: config.DEFAULT_ORGANIZATION }));
 
-      const producer = kafka.producer(relayProducerConfig());
-      await producer.connect();
-      const relay = new OutboxRelay(store, producer, { logger: ctx.logger, metrics: ctx.metrics.registry });
-      relay.start();
-      const projector = new Projector({
-        kafka, db, topics: [topic], groupId: usersGroup, registry: authRegistry(), projection: usersProjection, logger: ctx.logger, metrics: ctx.metrics.registry,
-      });
-      await projector.start();
       return [
-        { name: 'users projector', stop: () => projector.stop() },
-        { name: 'outbox relay', stop: async () => { await relay.stop(); await producer.disconnect(); } },
+        ...flow,
         { name: 'redis', stop: async () => void redis.disconnect() },
       ];
     },

@@ -119,3 +119,5 @@ export async function runService<C extends ServiceConfig>(def: () => ServiceDefi
     process.exit(1);
   }
 }
+
+export { startEventFlow, type ProjectionSpec } from './event-flow';
