@@ -63,7 +63,22 @@ switch (command) {
   case 'create-user':
     run(bin('tsx'), ['--conditions=source', join('services', 'auth', 'src', 'scripts', 'create-user.ts'), ...rest]);
     break;
+  case 'students:rebuild':
+    run(bin('tsx'), ['--conditions=source', join('services', 'students', 'src', 'scripts', 'rebuild.ts'), ...rest]);
+    break;
+  case 'contracts:generate':
+    run(bin('tsx'), ['--conditions=source', join('services', 'students', 'src', 'scripts', 'generate-contracts.ts'), ...rest]);
+    break;
+  case 'contracts:check':
+    run(bin('tsx'), ['--conditions=source', join('scripts', 'check-event-schemas.ts'), ...rest]);
+    break;
+  case 'example:students-consumer':
+    run(bin('tsx'), [join('examples', 'students-consumer.ts'), ...rest]);
+    break;
   default:
-    console.error(`usage: bootstrap.mjs start | test [jest args] | stack up|down|status | create-user --username <name> --email <address> [...]`);
+    console.error(
+      `usage: bootstrap.mjs start | test [jest args] | stack up|down|status | create-user --username <name> --email <address> [...]` +
+        ` | students:rebuild | contracts:generate [--allow-breaking] | contracts:check | example:students-consumer`,
+    );
     process.exit(2);
 }

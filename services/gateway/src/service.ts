@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Request, RequestHandler, Response } from 'express';
 import { Redis } from 'ioredis';
-import { bearerToken, createTokenVerifier } from '@sms/shared/auth';
+import { bearerToken, createTokenVerifier, type AccessClaims } from '@sms/shared/auth';
 import { ForbiddenError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
 import type { HealthCheck } from '@sms/shared/health';
 import type { ServiceDefinition } from '@sms/shared/service';
@@ -12,6 +12,7 @@ import { decide, type Target } from './policy';
 import { proxyTo, STRIPPED_HEADERS } from './proxy';
 import { createRateLimits } from './rate-limits';
 import { Revocations } from './revocations';
+import { flowdataRoutes } from './seeds/flowdata';
 
 /** A downstream service is ready when its own /health/ready answers 200 within the check timeout. */
 export function downstreamReady(name: string, baseUrl: string): HealthCheck {
@@ -69,13 +70,15 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         organizations: proxyTo('organizations', config.ORGANIZATIONS_URL, config.PROXY_TIMEOUT_MS, logger),
       };
 
-      const authorize = async (req: Request, access: 'member' | 'admin') => {
+      /** Verified, not revoked, within the per-user limit and of the role asked for; the same check for v1 and the seeds' routes. */
+      const authorize = async (req: Request, access: 'member' | 'admin'): Promise<AccessClaims> => {
         const token = bearerToken(req.get('authorization'));
         if (!token) throw new UnauthorizedError('a bearer token is required');
         const claims = await verifier.verify(token);
         if (revocations.isRevoked(claims)) throw new UnauthorizedError('token revoked');
         await limits.user(claims.sub);
         if (access === 'admin' && claims.role !== 'admin') throw new ForbiddenError('admin role required');
+        return claims;
       };
 
       // Who the client is and whether it came over TLS, as `trust proxy` allows, read before the
@@ -87,6 +90,17 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         next();
       });
       app.use(cors({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS }));
+      // The FlowData seed's routes, translated onto /api/v1 (seeds/flowdata.ts): before the policy table,
+      // under the same limits and token checks.
+      app.use(flowdataRoutes({
+        authUrl: config.AUTH_URL,
+        studentsUrl: config.STUDENTS_URL,
+        timeoutMs: config.PROXY_TIMEOUT_MS,
+        bodyLimit: config.BODY_LIMIT,
+        authorize,
+        limits,
+        logger,
+      }));
       app.use(async (req, res: Response<unknown, EdgeLocals>, next) => {
         const client = res.locals.clientAddress ?? 'unknown';
         await limits.client(client);

@@ -1,11 +1,10 @@
 import { createTokenVerifier } from '@sms/shared/auth';
 import { EventRegistry } from '@sms/shared/events';
-import { EventStore, OutboxRelay, relayProducerConfig } from '@sms/shared/eventstore';
-import { ensureTopics } from '@sms/shared/kafka';
-import { Projector } from '@sms/shared/projection';
-import type { ServiceDefinition } from '@sms/shared/service';
+import { EventStore } from '@sms/shared/eventstore';
+import { startEventFlow, type ServiceDefinition } from '@sms/shared/service';
 import { Students } from './application/students';
 import type { Config } from './config';
+import { contractRoutes } from './contracts/routes';
 import { studentEvents } from './domain/student.events';
 import { studentsRoutes } from './http/students.routes';
 import { studentsProjection } from './projections/students';
@@ -23,27 +22,14 @@ export function studentsService(config: Config): ServiceDefinition<Config> {
     uses: { mongo: true, kafka: true },
     async setup(app, ctx) {
       const { db } = ctx.mongo!;
-      const { kafka, admin } = ctx.kafka!;
       const topic = config.EVENTS_TOPIC;
-      const group = `${config.MONGO_DB}.students`;
-      await ensureTopics(admin, [topic, `${group}.dlq`]);
       const store = new EventStore(db, { source: 'students', topic, registry: studentsRegistry() });
-      await store.setup();
+      const flow = await startEventFlow(ctx, store, [{ groupId: `${config.MONGO_DB}.students`, projection: studentsProjection, registry: studentsRegistry() }]);
       const verifier = createTokenVerifier({ jwksUri: config.AUTH_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+      // Public (no token): mounted before the students routes, which require one on /api/v1/students*.
+      app.use(contractRoutes(topic));
       app.use(studentsRoutes({ students: new Students(db, store), db, verifier }));
-
-      const producer = kafka.producer(relayProducerConfig());
-      await producer.connect();
-      const relay = new OutboxRelay(store, producer, { logger: ctx.logger, metrics: ctx.metrics.registry });
-      relay.start();
-      const projector = new Projector({
-        kafka, db, topics: [topic], groupId: group, registry: studentsRegistry(), projection: studentsProjection, logger: ctx.logger, metrics: ctx.metrics.registry,
-      });
-      await projector.start();
-      return [
-        { name: 'students projector', stop: () => projector.stop() },
-        { name: 'outbox relay', stop: async () => { await relay.stop(); await producer.disconnect(); } },
-      ];
+      return flow;
     },
   };
 }
