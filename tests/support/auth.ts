@@ -2,29 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '@sms/shared/service';
 import { readConfig, type Config } from '../../services/auth/src/config';
 import { authService } from '../../services/auth/src/service';
-import { testEndpoints, unique } from './backbone';
+import { serviceTestEnv } from './backbone';
 
 /** The auth service in this process on a free port, with a database and throttle keys of its own. */
 export async function startAuth(overrides: Record<string, string> = {}): Promise<RunningService<Config>> {
-  const { kafkaBrokers, mongoUrl } = testEndpoints();
-  const db = overrides.MONGO_DB ?? unique('t_auth').replace(/-/g, '_');
-  return startService(
-    authService(
-      readConfig({
-        NODE_ENV: 'test',
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        PORT: '0',
-        KAFKA_BROKERS: kafkaBrokers.join(','),
-        MONGO_URL: mongoUrl,
-        MONGO_DB: db,
-        // A topic per database: a rebuild replays only this run's events.
-        EVENTS_TOPIC: `${db}.auth.events`,
-        BCRYPT_COST: '4',
-        THROTTLE_KEY_PREFIX: `test:${randomUUID()}`,
-        ...overrides,
-      }),
-    ),
-  );
+  return startService(authService(readConfig(serviceTestEnv('auth', { BCRYPT_COST: '4', THROTTLE_KEY_PREFIX: `test:${randomUUID()}`, ...overrides }))));
 }
 
 export interface Client {

@@ -136,3 +136,22 @@ export async function backboneContextFor(dbName: string, topic: string): Promise
   const admin = kafka.admin();
   return { mongo, db: mongo.db(dbName), kafka, admin, topic };
 }
+
+/**
+ * The environment of a service started in a test: the test servers, port 0, quiet logs, and a
+ * database and topic of its own (a rebuild then replays only this run's events). Overrides win.
+ */
+export function serviceTestEnv(name: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const { kafkaBrokers, mongoUrl } = testEndpoints();
+  const db = overrides.MONGO_DB ?? unique(`t_${name}`).replace(/-/g, '_');
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    MONGO_URL: mongoUrl,
+    MONGO_DB: db,
+    EVENTS_TOPIC: `${db}.${name}.events`,
+    ...overrides,
+  };
+}

@@ -1,26 +1,11 @@
 import { startService, type RunningService } from '@sms/shared/service';
 import { readConfig, type Config } from '../../services/students/src/config';
 import { studentsService } from '../../services/students/src/service';
-import { testEndpoints, unique } from './backbone';
+import { serviceTestEnv } from './backbone';
 
 /** The students service in this process on a free port, with a database and topic of its own. */
 export async function startStudents(overrides: Record<string, string> & { AUTH_JWKS_URL: string }): Promise<RunningService<Config>> {
-  const { kafkaBrokers, mongoUrl } = testEndpoints();
-  const db = overrides.MONGO_DB ?? unique('t_students').replace(/-/g, '_');
-  return startService(
-    studentsService(
-      readConfig({
-        NODE_ENV: 'test',
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        PORT: '0',
-        KAFKA_BROKERS: kafkaBrokers.join(','),
-        MONGO_URL: mongoUrl,
-        MONGO_DB: db,
-        EVENTS_TOPIC: `${db}.students.events`,
-        ...overrides,
-      }),
-    ),
-  );
+  return startService(studentsService(readConfig(serviceTestEnv('students', overrides))));
 }
 
 export interface Answer {
