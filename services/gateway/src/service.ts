@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Request, RequestHandler, Response } from 'express';
 import { Redis } from 'ioredis';
-import { bearerToken, createTokenVerifier, type AccessClaims } from '@sms/shared/auth';
-import { ForbiddenError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
+import { bearerToken, createTokenVerifier, requireAdmin, type AccessClaims } from '@sms/shared/auth';
+import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
 import type { HealthCheck } from '@sms/shared/health';
 import type { ServiceDefinition } from '@sms/shared/service';
 import { trustProxySetting, type Config } from './config';
@@ -77,7 +77,7 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         const claims = await verifier.verify(token);
         if (revocations.isRevoked(claims)) throw new UnauthorizedError('token revoked');
         await limits.user(claims.sub);
-        if (access === 'admin' && claims.role !== 'admin') throw new ForbiddenError('admin role required');
+        if (access === 'admin') requireAdmin(claims);
         return claims;
       };
 

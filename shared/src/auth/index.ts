@@ -2,7 +2,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { JwksClient } from 'jwks-rsa';
 import { z } from 'zod';
-import { UnauthorizedError } from '../errors';
+import { ForbiddenError, UnauthorizedError } from '../errors';
 
 /**
  * Access-token verification, shared by the gateway and by every service (defence in depth).
@@ -160,4 +160,10 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 export function bearerToken(authorizationHeader?: string): string | undefined {
   if (typeof authorizationHeader !== 'string' || authorizationHeader.length > MAX_TOKEN_LENGTH + 64) return undefined;
   return BEARER.exec(authorizationHeader)?.[1];
+}
+
+/** The admin half of the route policy, for the gateway and for every service's own check. */
+export function requireAdmin<C extends Pick<AccessClaims, 'role'>>(claims: C): C {
+  if (claims.role !== 'admin') throw new ForbiddenError('admin role required');
+  return claims;
 }

@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
-import { ForbiddenError, NotFoundError } from '@sms/shared/errors';
+import { NotFoundError } from '@sms/shared/errors';
 import { parseWith } from '@sms/shared/http';
-import type { AccessClaims } from '@sms/shared/auth';
+import { requireAdmin, type AccessClaims } from '@sms/shared/auth';
 import type { Accounts, UserView } from '../application/accounts';
 import { usersCollection, type UserRow } from '../projections/users';
 import { CreateUserBody, IfMatch, ListUsersQuery, UpdateUserBody, UserId } from './schemas';
@@ -12,11 +12,7 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Admin-only user management, always inside the admin's own organization. */
 export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request) => AccessClaims): Router {
   const router = Router();
-  const admin = (req: Request): AccessClaims => {
-    const claims = claimsOf(req);
-    if (claims.role !== 'admin') throw new ForbiddenError('admin role required');
-    return claims;
-  };
+  const admin = (req: Request): AccessClaims => requireAdmin(claimsOf(req));
   const idOf = (req: Request): string => {
     const parsed = UserId.safeParse(req.params.id);
     if (!parsed.success) throw new NotFoundError('user not found');

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Db } from 'mongodb';
-import { bearerToken, type AccessClaims, type TokenVerifier } from '@sms/shared/auth';
-import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '@sms/shared/errors';
+import { bearerToken, requireAdmin, type AccessClaims, type TokenVerifier } from '@sms/shared/auth';
+import { NotFoundError, UnauthorizedError, ValidationError } from '@sms/shared/errors';
 import { parseWith } from '@sms/shared/http';
 import type { StudentView, Students } from '../application/students';
 import type { StudentChanges } from '../domain/student.events';
@@ -29,11 +29,7 @@ function requireToken(verifier: TokenVerifier): RequestHandler {
   };
 }
 
-const admin = (req: Request): AccessClaims => {
-  const claims = claimsOf(req);
-  if (claims.role !== 'admin') throw new ForbiddenError('admin role required');
-  return claims;
-};
+const admin = (req: Request): AccessClaims => requireAdmin(claimsOf(req));
 const idOf = (req: Request): number => {
   const parsed = PathId.safeParse(req.params.id);
   if (!parsed.success) throw new NotFoundError('student not found: ids are positive integers');
