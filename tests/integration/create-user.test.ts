@@ -1,45 +1,26 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunningService } from '@sms/shared/service';
 import { client, startAuth, type Client } from '../support/auth';
 import { eventually, testEndpoints, unique } from '../support/backbone';
+import { repoRoot, runScript, type ScriptRun } from '../support/script';
 
 // The first-user script (seed 004) run as an operator would: a child process on the same database the
 // auth service then serves.
-const root = join(__dirname, '..', '..');
-const script = join(root, 'services', 'auth', 'src', 'scripts', 'create-user.ts');
+const script = join(repoRoot, 'services', 'auth', 'src', 'scripts', 'create-user.ts');
 const dbName = unique('t_create_user').replace(/-/g, '_');
 const password = 'first admin passphrase';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = ScriptRun;
 
 function createUser(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
   const { kafkaBrokers, mongoUrl } = testEndpoints();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        MONGO_URL: mongoUrl,
-        KAFKA_BROKERS: kafkaBrokers.join(','),
-        MONGO_DB: dbName,
-        BCRYPT_COST: '4',
-        CREATE_USER_PASSWORD: password,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runScript(script, args, {
+    MONGO_URL: mongoUrl,
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    MONGO_DB: dbName,
+    BCRYPT_COST: '4',
+    CREATE_USER_PASSWORD: password,
+    ...env,
   });
 }
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunningService } from '@sms/shared/service';
 import type { Config as AuthConfig } from '../../services/auth/src/config';
@@ -6,12 +5,12 @@ import type { Config as StudentsConfig } from '../../services/students/src/confi
 import { studentsCollection } from '../../services/students/src/projections/students';
 import { client, startAuth } from '../support/auth';
 import { eventually, testEndpoints } from '../support/backbone';
+import { repoRoot, runScript, type ScriptRun } from '../support/script';
 import { startStudents, studentsClient } from '../support/students';
 
 // `npm run students:rebuild` as an operator runs it: a child process on the database and topic of a
 // running students service; the read model afterwards is the one before.
-const root = join(__dirname, '..', '..');
-const script = join(root, 'services', 'students', 'src', 'scripts', 'rebuild.ts');
+const script = join(repoRoot, 'services', 'students', 'src', 'scripts', 'rebuild.ts');
 const password = 'correct horse battery staple';
 const COUNT = 40;
 
@@ -30,20 +29,8 @@ afterAll(async () => {
   await auth?.stop();
 });
 
-function rebuild(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function rebuild(env: Record<string, string>): Promise<ScriptRun> {
+  return runScript(script, [], { LOG_LEVEL: 'warn', ...env });
 }
 
 it('rebuilds the students read model from the topic into the same read model, with a progress bar', async () => {
