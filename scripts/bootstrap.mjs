@@ -55,6 +55,10 @@ switch (command) {
     run(bin('tsx'), [join('scripts', 'start.ts'), ...rest]);
     break;
   case 'test':
+    // Headless Chromium for the Swagger UI test (tests/e2e/gateway-docs.test.ts): installed via apt when missing.
+    if (spawnSync('bash', [join('scripts', 'ensure-chromium.sh')], { cwd: root, stdio: 'inherit' }).status !== 0) {
+      console.error('[bootstrap] Chromium is missing and could not be installed: the Swagger UI browser test will fail (see above)');
+    }
     run(process.execPath, [bin('jest'), ...rest]);
     break;
   case 'stack':

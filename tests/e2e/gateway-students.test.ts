@@ -34,3 +34,32 @@ describe('students through the gateway', () => {
     expect((await api.get('/api/v1/students')).status).toBe(401);
   });
 });
+
+describe('CSV imports through the gateway', () => {
+  const header = 'name,age,roll_no,grade\r\n';
+  const rows = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `Pupil ${prefix} ${i},${10 + (i % 5)},${prefix}-${i},${1 + (i % 9)}`).join('\r\n');
+
+  it('streams an upload over the ordinary body limit to students (admins only) and serves its job', async () => {
+    const body = header + rows(4_000, 'GW'); // ~130 KB: beyond BODY_LIMIT (100kb), within IMPORT_BODY_LIMIT
+    expect(Buffer.byteLength(body)).toBeGreaterThan(100 * 1024);
+    const csvHeaders = { 'content-type': 'text/csv' };
+    expect((await api.post('/api/v1/students/imports', body, { ...csvHeaders, ...bearer(user) })).status).toBe(403);
+    expect((await api.post('/api/v1/students/imports', body, csvHeaders)).status).toBe(401);
+    const accepted = await api.post('/api/v1/students/imports', body, { ...csvHeaders, ...bearer(admin) });
+    expect(accepted.status).toBe(202);
+    const location = accepted.headers.get('location')!;
+    expect((await api.get(location, bearer(user))).status).toBe(403);
+    const job = await api.get(location, bearer(admin));
+    expect(job.status).toBe(200);
+    expect(job.body.job.total).toBe(4_000);
+  });
+
+  it('refuses a declared upload beyond IMPORT_BODY_LIMIT at the gateway with 413', async () => {
+    const res = await fetch(`${platform.gateway.url}/api/v1/students/imports`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...bearer(admin) },
+      body: header + 'x'.repeat(6 * 1024 * 1024),
+    });
+    expect(res.status).toBe(413);
+  });
+});

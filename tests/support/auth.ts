@@ -13,6 +13,8 @@ export interface Client {
   url: string;
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Any method (PATCH, PUT, DELETE, ...). */
+  send(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 /** A small JSON client for the tests: status, parsed body, headers. */
@@ -32,7 +34,7 @@ export function client(url: string): Client {
     }
     return { status: res.status, body: parsed as any, headers: res.headers };
   };
-  return { url, post: (p, b, h) => call('POST', p, b, h), get: (p, h) => call('GET', p, undefined, h) };
+  return { url, post: (p, b, h) => call('POST', p, b, h), get: (p, h) => call('GET', p, undefined, h), send: call };
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -21,6 +21,8 @@ export const authEnvSchema = baseEnvSchema.extend({
   THROTTLE_KEY_PREFIX: z.string().min(1).default('auth:login'),
   /** The topic auth's events go to (tests give each run its own). */
   EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('auth.events'),
+  /** The organizations' topic, whose deletions this service reacts to. */
+  ORGANIZATIONS_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('organizations.events'),
 });
 
 export type Config = z.infer<typeof authEnvSchema>;

@@ -4,11 +4,14 @@ import { EventRegistry } from '@sms/shared/events';
 import { EventStore } from '@sms/shared/eventstore';
 import { usersProjection } from './projections/users';
 import { startEventFlow, type ServiceDefinition } from '@sms/shared/service';
+import { organizationDeletionRegistry, organizationDeletions } from '@sms/shared/tenancy';
 import { Accounts } from './application/accounts';
 import type { Config } from './config';
 import { sessionEvents } from './domain/session.events';
 import { userEvents } from './domain/user.events';
 import { internalRoutes } from './http/internal.routes';
+import { openApiRoute } from './http/openapi';
+import { authContractRoutes } from './contracts/asyncapi';
 import { authRoutes } from './http/routes';
 import { createPasswordHasher } from './passwords/hasher';
 import { createLoginThrottle } from './passwords/throttle';
@@ -48,12 +51,20 @@ export function authService(config: Config): ServiceDefinition<Config> {
       app.set('trust proxy', config.TRUST_PROXY === 'false' ? false : config.TRUST_PROXY);
       const { db } = ctx.mongo!;
       const { store, ring, accounts } = composeAccounts(db, config);
-      const flow = await startEventFlow(ctx, store, [{ groupId: `${config.MONGO_DB}.users`, projection: usersProjection, registry: authRegistry() }]);
+      const purges = organizationDeletions(accounts.deletedOrganizations, async (org, event) => {
+        await accounts.purgeOrganization(org, { tenant: org, actor: 'system', correlationId: event.correlationId, causationId: event.id });
+      });
+      const flow = await startEventFlow(ctx, store, [
+        { groupId: `${config.MONGO_DB}.users`, projection: usersProjection, registry: authRegistry() },
+        { groupId: `${config.MONGO_DB}.organization-deletions`, projection: purges, registry: organizationDeletionRegistry(), topics: [config.ORGANIZATIONS_EVENTS_TOPIC] },
+      ]);
       await accounts.setup();
       const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
       redis.on('error', (err) => ctx.logger.warn({ err: err.message }, 'redis unavailable'));
       const throttle = createLoginThrottle(redis, { keyPrefix: config.THROTTLE_KEY_PREFIX, logger: ctx.logger });
       const verifier = createTokenVerifier({ keys: () => ring.jwks().keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+      app.get('/openapi.json', openApiRoute());
+      app.use(authContractRoutes(config.EVENTS_TOPIC));
       app.use('/internal/v1', internalRoutes(accounts, config.INTERNAL_API_TOKEN));
       app.use(authRoutes({ accounts, db, verifier, throttle, ring, defaultOrganization: config.DEFAULT_ORGANIZATION }));
 

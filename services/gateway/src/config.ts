@@ -1,4 +1,4 @@
-import { baseEnvSchema, loadConfig, port } from '@sms/shared/config';
+import { baseEnvSchema, DEV_SECRET_PREFIX, loadConfig, port } from '@sms/shared/config';
 import { z } from 'zod';
 
 const serviceUrl = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
@@ -24,8 +24,21 @@ export const gatewayEnvSchema = baseEnvSchema.extend({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** auth's topic, read for revocations. */
   AUTH_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('auth.events'),
+  /** Deleted organizations come from here: every token of one is refused. */
+  ORGANIZATIONS_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('organizations.events'),
   /** A service that has not answered within this time gets the client a 504. */
   PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Circuit breaker per service (breaker.ts): it opens when more than this percentage of the calls
+   * within the window failed (refused, timed out, 502/503/504)...
+   */
+  BREAKER_ERROR_THRESHOLD_PERCENT: z.coerce.number().int().min(1).max(99).default(50),
+  /** ... and at least this many calls went to the service within the window. */
+  BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).max(100_000).default(5),
+  /** The rolling window the failures are counted in. */
+  BREAKER_WINDOW_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
+  /** How long an open breaker answers 503 without calling the service before it lets one probe through. */
+  BREAKER_RESET_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /**
    * Which peers may name the client in X-Forwarded-For / X-Forwarded-Proto (express `trust proxy`):
    * `false` (default: nobody, the socket address is the client), a hop count, or a comma-separated
@@ -57,6 +70,10 @@ export const gatewayEnvSchema = baseEnvSchema.extend({
   CORS_CREDENTIALS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** How long a browser may cache a preflight answer. */
   CORS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  /** Key of the HMAC that binds ClickBit's CSRF tokens to their session; the same on every instance. */
+  /** Declared size limit of a students CSV upload (at least the students service's IMPORT_MAX_BYTES); BODY_LIMIT for everything else. */
+  IMPORT_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 5mb').default('5mb'),
+  CSRF_SECRET: z.string().min(32, 'must be at least 32 characters').default(`${DEV_SECRET_PREFIX}csrf-secret-change-me-0123456789`),
 });
 
 export type Config = z.infer<typeof gatewayEnvSchema>;

@@ -25,12 +25,16 @@ export const ROUTES: readonly RouteRule[] = [
   // Open for the first admin only; the auth service checks the caller's token for later ones.
   { methods: ['POST'], path: '/api/v1/auth/admin-signup$', access: 'public', target: 'auth', strict: true },
   { methods: ['POST'], path: '/api/v1/auth/login$', access: 'public', target: 'auth', strict: true },
+  // Organization admins by email alone (admin emails are unique across organizations).
+  { methods: ['POST'], path: '/api/v1/auth/admin-login$', access: 'public', target: 'auth', strict: true },
   { methods: ['POST'], path: '/api/v1/auth/refresh$', access: 'public', target: 'auth', strict: true },
   { methods: ['POST'], path: '/api/v1/auth/logout$', access: 'member', target: 'auth' },
   { methods: ['POST'], path: '/api/v1/auth/logout-all$', access: 'member', target: 'auth' },
   { methods: ['POST'], path: '/api/v1/auth/password$', access: 'member', target: 'auth' },
   { methods: ['GET'], path: '/api/v1/auth/me$', access: 'member', target: 'auth' },
   { methods: [...READ, ...WRITE], path: '/api/v1/users', access: 'admin', target: 'auth' },
+  // CSV imports and their jobs: admins only (the first matching rule wins, so before the generic ones).
+  { methods: ['GET', 'HEAD', 'POST'], path: '/api/v1/students/imports', access: 'admin', target: 'students' },
   { methods: READ, path: '/api/v1/students', access: 'member', target: 'students' },
   { methods: WRITE, path: '/api/v1/students', access: 'admin', target: 'students' },
   { methods: ['POST'], path: '/api/v1/organizations$', access: 'public', target: 'organizations', strict: true },

@@ -3,20 +3,22 @@ import type { Logger } from 'pino';
 
 /**
  * What auth has revoked, learnt from `auth.events` (see services/auth/README.md, "Revocation
- * contract"): sessions by id, and per user every token issued before an instant. Every gateway
+ * contract"): sessions by id, and per user every token issued before an instant; and, from
+ * `organizations.events`, the deleted organizations, whose every token is refused. Every gateway
  * instance reads the whole topic with a group of its own, so each holds the full picture; entries
  * older than the access-token lifetime are dropped since such tokens have expired anyway.
  */
 export class Revocations {
   private readonly sessions = new Map<string, number>();
   private readonly users = new Map<string, number>();
+  private readonly organizations = new Map<string, number>();
   private consumer: ReturnType<Kafka['consumer']> | undefined;
   private caughtUp = false;
 
   constructor(private readonly accessTtlMs: number) {}
 
-  isRevoked(claims: { sid: string; sub: string; iat: number }): boolean {
-    if (this.sessions.has(claims.sid)) return true;
+  isRevoked(claims: { sid: string; sub: string; iat: number; org: string }): boolean {
+    if (this.sessions.has(claims.sid) || this.organizations.has(claims.org)) return true;
     const before = this.users.get(claims.sub);
     return before !== undefined && claims.iat * 1000 < before;
   }
@@ -36,34 +38,42 @@ export class Revocations {
     } else if (event.type === 'auth.user.sessions-revoked.v1' && event.subject && event.data?.revokedBefore) {
       const before = Date.parse(event.data.revokedBefore);
       if (before > (this.users.get(event.subject) ?? 0)) this.users.set(event.subject, before);
+    } else if (event.type === 'organizations.organization.deleted.v1' && event.subject) {
+      // Organization ids are never reused: every token of it, whenever issued, is refused.
+      this.organizations.set(event.subject, Date.parse(event.time ?? '') || now);
     }
     this.prune(now);
   }
 
   private prune(now: number): void {
-    if ((this.sessions.size + this.users.size) % 1000 !== 0) return;
-    for (const [sid, at] of this.sessions) if (at < now - this.accessTtlMs) this.sessions.delete(sid);
-    for (const [sub, at] of this.users) if (at < now - this.accessTtlMs) this.users.delete(sub);
+    if ((this.sessions.size + this.users.size + this.organizations.size) % 1000 !== 0) return;
+    for (const entries of [this.sessions, this.users, this.organizations]) {
+      for (const [key, at] of entries) if (at < now - this.accessTtlMs) entries.delete(key);
+    }
   }
 
-  async start(kafka: Kafka, topic: string, instance: string, logger: Logger): Promise<void> {
+  async start(kafka: Kafka, topics: string[], instance: string, logger: Logger): Promise<void> {
     const admin = kafka.admin();
     await admin.connect();
-    const heads = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+    const heads = new Map<string, bigint>();
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) heads.set(`${topic}/${p.partition}`, BigInt(p.high));
+    }
     await admin.disconnect();
     const pending = new Set([...heads].filter(([, high]) => high > 0n).map(([partition]) => partition));
     this.caughtUp = pending.size === 0;
     this.consumer = kafka.consumer({ groupId: `gateway-revocations-${instance}`, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ partition, message }) => {
+      eachMessage: async ({ topic, partition, message }) => {
         this.apply(message.value);
-        if (!this.caughtUp && BigInt(message.offset) + 1n >= (heads.get(partition) ?? 0n)) {
-          pending.delete(partition);
+        const key = `${topic}/${partition}`;
+        if (!this.caughtUp && BigInt(message.offset) + 1n >= (heads.get(key) ?? 0n)) {
+          pending.delete(key);
           if (pending.size === 0) {
             this.caughtUp = true;
-            logger.info('revocations caught up with auth.events');
+            logger.info({ topics }, 'revocations caught up');
           }
         }
       },

@@ -5,14 +5,22 @@ import { Redis } from 'ioredis';
 import { bearerToken, createTokenVerifier, requireAdmin, type AccessClaims } from '@sms/shared/auth';
 import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
 import type { HealthCheck } from '@sms/shared/health';
+import { ensureTopics } from '@sms/shared/kafka';
 import type { ServiceDefinition } from '@sms/shared/service';
+import { breakerSettings, createBreakers } from './breaker';
 import { trustProxySetting, type Config } from './config';
 import { cors, hstsOnlyOverTls, type EdgeLocals } from './edge';
 import { decide, type Target } from './policy';
 import { proxyTo, STRIPPED_HEADERS } from './proxy';
 import { createRateLimits } from './rate-limits';
 import { Revocations } from './revocations';
+import { clickbitRoutes } from './seeds/clickbit';
 import { flowdataRoutes } from './seeds/flowdata';
+import { docsRoutes } from './docs/routes';
+import { flowdataDocs } from './docs/seed-operations';
+import { multitenantDocs } from './docs/multitenant-operations';
+import { jwtSeedRoutes } from './seeds/jwt-seed';
+import { multitenantRoutes } from './seeds/multitenant';
 
 /** A downstream service is ready when its own /health/ready answers 200 within the check timeout. */
 export function downstreamReady(name: string, baseUrl: string): HealthCheck {
@@ -33,6 +41,8 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
     config,
     uses: { mongo: false, kafka: true },
     parseBodies: false,
+    // CSV imports stream through to students, which checks them; only their declared size is bounded here.
+    bodyLimits: { '/api/v1/students/imports': config.IMPORT_BODY_LIMIT },
     checks: () => [
       downstreamReady('auth', config.AUTH_URL),
       downstreamReady('students', config.STUDENTS_URL),
@@ -48,7 +58,8 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         issuer: config.JWT_ISSUER,
         audience: config.JWT_AUDIENCE,
       });
-      await revocations.start(ctx.kafka!.kafka, config.AUTH_EVENTS_TOPIC, randomUUID(), logger);
+      await ensureTopics(ctx.kafka!.admin, [config.AUTH_EVENTS_TOPIC, config.ORGANIZATIONS_EVENTS_TOPIC]);
+      await revocations.start(ctx.kafka!.kafka, [config.AUTH_EVENTS_TOPIC, config.ORGANIZATIONS_EVENTS_TOPIC], randomUUID(), logger);
       const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
       redis.on('error', (err) => logger.warn({ err: err.message }, 'redis unavailable'));
       // Until the client is ready, every count goes to the in-memory insurance limiter; wait (briefly)
@@ -64,15 +75,18 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         strictPerClientPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
         logger,
       });
+      // One circuit breaker per service (breaker.ts), for the proxies and for any other call to that service.
+      const breakers = createBreakers<Target>(['auth', 'students', 'organizations'], breakerSettings(config), { logger, registry: ctx.metrics.registry });
       const proxies: Record<Target, RequestHandler> = {
-        auth: proxyTo('auth', config.AUTH_URL, config.PROXY_TIMEOUT_MS, logger),
-        students: proxyTo('students', config.STUDENTS_URL, config.PROXY_TIMEOUT_MS, logger),
-        organizations: proxyTo('organizations', config.ORGANIZATIONS_URL, config.PROXY_TIMEOUT_MS, logger),
+        auth: proxyTo('auth', config.AUTH_URL, config.PROXY_TIMEOUT_MS, logger, breakers.auth),
+        students: proxyTo('students', config.STUDENTS_URL, config.PROXY_TIMEOUT_MS, logger, breakers.students),
+        organizations: proxyTo('organizations', config.ORGANIZATIONS_URL, config.PROXY_TIMEOUT_MS, logger, breakers.organizations),
       };
 
       /** Verified, not revoked, within the per-user limit and of the role asked for; the same check for v1 and the seeds' routes. */
-      const authorize = async (req: Request, access: 'member' | 'admin'): Promise<AccessClaims> => {
-        const token = bearerToken(req.get('authorization'));
+      const authorize = async (req: Request, access: 'member' | 'admin', sent?: string): Promise<AccessClaims> => {
+        // `sent`: a token the client presented otherwise (ClickBit's session cookie); else the bearer token.
+        const token = sent ?? bearerToken(req.get('authorization'));
         if (!token) throw new UnauthorizedError('a bearer token is required');
         const claims = await verifier.verify(token);
         if (revocations.isRevoked(claims)) throw new UnauthorizedError('token revoked');
@@ -90,11 +104,38 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         next();
       });
       app.use(cors({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS }));
+      // Public docs (docs/routes.ts): /openapi.json, Swagger UI at /docs/, AsyncAPI at /docs/asyncapi. A seed router adds its SeedDocs to `seeds`.
+      app.use(docsRoutes({
+        services: [{ name: 'auth', url: config.AUTH_URL }, { name: 'students', url: config.STUDENTS_URL }, { name: 'organizations', url: config.ORGANIZATIONS_URL }],
+        seeds: [flowdataDocs, multitenantDocs],
+        limits,
+      }));
       // The FlowData seed's routes, translated onto /api/v1 (seeds/flowdata.ts): before the policy table,
       // under the same limits and token checks.
       app.use(flowdataRoutes({
         authUrl: config.AUTH_URL,
         studentsUrl: config.STUDENTS_URL,
+        timeoutMs: config.PROXY_TIMEOUT_MS,
+        bodyLimit: config.BODY_LIMIT,
+        authorize,
+        limits,
+        logger,
+      }));
+      // The ClickBit seed's (cookie sessions with CSRF, /health family) and the JWT seed's routes, likewise.
+      app.use(clickbitRoutes({
+        services: { auth: config.AUTH_URL, students: config.STUDENTS_URL, organizations: config.ORGANIZATIONS_URL },
+        timeoutMs: config.PROXY_TIMEOUT_MS,
+        bodyLimit: config.BODY_LIMIT,
+        csrfSecret: config.CSRF_SECRET,
+        environment: config.NODE_ENV,
+        authorize,
+        limits,
+        logger,
+      }));
+      app.use(jwtSeedRoutes({ authUrl: config.AUTH_URL, timeoutMs: config.PROXY_TIMEOUT_MS, bodyLimit: config.BODY_LIMIT, authorize, limits, logger }));
+      // The multi-tenant seed's /org/* and /admin/* routes (seeds/multitenant.ts).
+      app.use(multitenantRoutes({
+        services: { auth: config.AUTH_URL, organizations: config.ORGANIZATIONS_URL },
         timeoutMs: config.PROXY_TIMEOUT_MS,
         bodyLimit: config.BODY_LIMIT,
         authorize,

@@ -10,6 +10,10 @@ export const studentsEnvSchema = baseEnvSchema.extend({
   JWT_AUDIENCE: z.string().min(1).default('student-platform-api'),
   /** The topic the students events go to (tests give each run its own). */
   EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('students.events'),
+  /** Largest CSV import accepted, in bytes (413 beyond; counted as the upload streams in, never buffered past it). */
+  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** The organizations' topic, whose deletions this service reacts to. */
+  ORGANIZATIONS_EVENTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('organizations.events'),
 });
 
 export type Config = z.infer<typeof studentsEnvSchema>;

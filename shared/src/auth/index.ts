@@ -167,3 +167,29 @@ export function requireAdmin<C extends Pick<AccessClaims, 'role'>>(claims: C): C
   if (claims.role !== 'admin') throw new ForbiddenError('admin role required');
   return claims;
 }
+
+type WithClaims = { claims?: AccessClaims };
+
+/**
+ * Express middleware for a service's own check (defence in depth): a valid bearer token is required,
+ * its claims are kept on the request for `claimsOf`. With `optional`, a request without a token passes
+ * as anonymous, but a token that is sent must be valid.
+ */
+export function requireToken(verifier: TokenVerifier, options: { optional?: boolean } = {}) {
+  return async (req: { get(name: string): string | undefined }, _res: unknown, next: () => void): Promise<void> => {
+    const token = bearerToken(req.get('authorization'));
+    if (token) (req as WithClaims).claims = await verifier.verify(token);
+    else if (!options.optional) throw new UnauthorizedError('a bearer token is required');
+    next();
+  };
+}
+
+/** The claims `requireToken` verified; throws 401 where none were (an anonymous request). */
+export function claimsOf(req: object): AccessClaims {
+  const claims = (req as WithClaims).claims;
+  if (!claims) throw new UnauthorizedError('a bearer token is required');
+  return claims;
+}
+
+/** The claims of an optional token, or undefined for an anonymous request. */
+export const maybeClaimsOf = (req: object): AccessClaims | undefined => (req as WithClaims).claims;

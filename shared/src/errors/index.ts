@@ -73,3 +73,16 @@ export class ConcurrencyError extends ConflictError {
     });
   }
 }
+
+/** A 4xx problem another service answered, passed on to the caller as it was (status, code, detail). */
+export class RelayedProblem extends AppError {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    message: string,
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, extensions);
+  }
+}

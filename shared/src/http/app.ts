@@ -21,6 +21,10 @@ export interface HttpAppOptions {
   formPaths?: string[];
   /** False for a proxy: bodies stream through untouched; only the declared length is checked. */
   parseBodies?: boolean;
+  /** Paths whose bodies the route reads itself (a CSV upload streamed to storage): no JSON check, no parsing. */
+  rawBodyPaths?: string[];
+  /** Larger limits for some exact paths (a proxy's upload routes), in the same notation. */
+  bodyLimits?: Record<string, string>;
 }
 
 /** A request id from a well-formed client header, or a fresh one; echoed on the response. */
@@ -46,12 +50,16 @@ export function requireJson(formPaths: readonly string[] = []): RequestHandler {
 }
 
 /** For a proxy that does not read bodies: a declared Content-Length beyond the limit is a 413 at once. */
-export function declaredLengthWithin(limit: string): RequestHandler {
-  const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
-  const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)$/i.exec(limit) ?? [];
-  const max = Number(amount) * (units[unit.toLowerCase()] ?? 1);
+export function declaredLengthWithin(limit: string, perPath: Record<string, string> = {}): RequestHandler {
+  const bytes = (notation: string) => {
+    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+    const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)$/i.exec(notation) ?? [];
+    return Number(amount) * (units[unit.toLowerCase()] ?? 1);
+  };
+  const max = bytes(limit);
+  const maxOf = new Map(Object.entries(perPath).map(([path, l]) => [path, bytes(l)]));
   return (req, _res, next) => {
-    if (Number(req.headers['content-length'] ?? 0) > max) {
+    if (Number(req.headers['content-length'] ?? 0) > (maxOf.get(req.path) ?? max)) {
       next(new PayloadTooLargeError('request body is too large'));
       return;
     }
@@ -81,10 +89,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
   if (options.health) app.use(options.health.router);
   if (options.metrics) app.get('/metrics', options.metrics.handler);
   if (options.parseBodies === false) {
-    app.use(declaredLengthWithin(options.bodyLimit));
+    app.use(declaredLengthWithin(options.bodyLimit, options.bodyLimits));
     return app;
   }
-  app.use(requireJson(options.formPaths));
+  const json = requireJson(options.formPaths);
+  const raw = new Set(options.rawBodyPaths ?? []);
+  app.use((req, res, next) => (raw.has(req.path) ? next() : json(req, res, next)));
   app.use(express.json({ limit: options.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
   if (options.formPaths?.length) {
     app.use(options.formPaths, express.urlencoded({ limit: options.bodyLimit, extended: false, parameterLimit: 20 }));

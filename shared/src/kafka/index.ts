@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Admin, type IHeaders, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { HealthCheck } from '../health';
@@ -48,6 +49,19 @@ export async function ensureTopics(admin: Admin, topics: Array<string | ITopicCo
       configEntries: [{ name: 'retention.ms', value: '-1' }, ...(t.configEntries ?? [])],
     }));
   if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  // Another service may have created one of them a moment ago (then createTopics did not wait): wait
+  // until every partition has a leader, so reading offsets right after does not fail.
+  const names = topics.map((t) => (typeof t === 'string' ? t : t.topic));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (attempt >= 50) throw err;
+    }
+    if (attempt >= 50) return;
+    await sleep(100);
+  }
 }
 
 export function headerString(headers: IHeaders | undefined, name: string): string | undefined {

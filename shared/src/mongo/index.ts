@@ -25,3 +25,6 @@ export function isDuplicateKey(err: unknown): boolean {
 export function mongoHealthCheck(db: Db): HealthCheck {
   return { name: 'mongodb', check: async () => void (await db.command({ ping: 1 })) };
 }
+
+/** A string matched literally inside a `$regex` (metacharacters escaped): user input never becomes a pattern. */
+export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

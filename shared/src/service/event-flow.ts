@@ -9,6 +9,8 @@ export interface ProjectionSpec {
   groupId: string;
   projection: Projection;
   registry: EventRegistry;
+  /** The topics it folds; default: the store's own topic. Another service's topic is read as a consumer of its contract. */
+  topics?: string[];
 }
 
 /**
@@ -19,15 +21,15 @@ export async function startEventFlow(ctx: ServiceContext, store: EventStore, pro
   const { kafka, admin } = ctx.kafka!;
   const { db } = ctx.mongo!;
   const topic = store.options.topic;
-  await ensureTopics(admin, [topic, ...projections.map((p) => `${p.groupId}.dlq`)]);
+  await ensureTopics(admin, [...new Set([topic, ...projections.flatMap((p) => [...(p.topics ?? []), `${p.groupId}.dlq`])])]);
   await store.setup();
   const producer = kafka.producer(relayProducerConfig());
   await producer.connect();
   const relay = new OutboxRelay(store, producer, { logger: ctx.logger, metrics: ctx.metrics.registry });
   relay.start();
   const workers: Stoppable[] = [{ name: 'outbox relay', stop: async () => { await relay.stop(); await producer.disconnect(); } }];
-  for (const { groupId, projection, registry } of projections) {
-    const projector = new Projector({ kafka, db, topics: [topic], groupId, registry, projection, logger: ctx.logger, metrics: ctx.metrics.registry });
+  for (const { groupId, projection, registry, topics } of projections) {
+    const projector = new Projector({ kafka, db, topics: topics ?? [topic], groupId, registry, projection, logger: ctx.logger, metrics: ctx.metrics.registry });
     await projector.start();
     workers.push({ name: `${projection.name} projector`, stop: () => projector.stop() });
   }

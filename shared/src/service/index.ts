@@ -44,6 +44,10 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   formPaths?: string[];
   /** False for the gateway: bodies are proxied, not parsed. */
   parseBodies?: boolean;
+  /** Paths whose routes read the body themselves (uploads). */
+  rawBodyPaths?: string[];
+  /** Larger declared-length limits for some exact paths (the gateway's upload routes). */
+  bodyLimits?: Record<string, string>;
   /** Readiness checks beyond the MongoDB and Kafka ones. */
   checks?(ctx: ServiceContext<C>): HealthCheck[];
 }
@@ -79,7 +83,7 @@ export async function startService<C extends ServiceConfig>(def: ServiceDefiniti
     ...(def.checks?.(ctx) ?? []),
   ];
   const health = createHealthKit(def.name, checks);
-  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics, ...(def.formPaths ? { formPaths: def.formPaths } : {}), ...(def.parseBodies === false ? { parseBodies: false } : {}) });
+  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics, ...(def.formPaths ? { formPaths: def.formPaths } : {}), ...(def.parseBodies === false ? { parseBodies: false } : {}), ...(def.rawBodyPaths ? { rawBodyPaths: def.rawBodyPaths } : {}), ...(def.bodyLimits ? { bodyLimits: def.bodyLimits } : {}) });
   const workers = (await def.setup?.(app, ctx)) ?? [];
   finishApp(app, logger);
   const server = await listen(app, config.PORT, config.HOST);

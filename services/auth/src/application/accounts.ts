@@ -6,7 +6,9 @@ import { handleCommand, type EventStore } from '@sms/shared/eventstore';
 import { userDecider, type UserCommand, type UserState } from '../domain/user.decide';
 import type { Role } from '../domain/user.events';
 import { LoginThrottled, SessionRevoked, SessionStarted } from '../domain/session.events';
-import { Claims } from '../infrastructure/claims';
+import { deletedOrganizationsOf, type DeletedOrganizations } from '@sms/shared/tenancy';
+import { usersCollection } from '../projections/users';
+import { Claims, GLOBAL } from '../infrastructure/claims';
 import { Credentials } from '../infrastructure/credentials';
 import { Sessions } from '../infrastructure/sessions';
 import type { PasswordHasher } from '../passwords/hasher';
@@ -52,6 +54,8 @@ export class Accounts {
   readonly claims: Claims;
   readonly credentials: Credentials;
   readonly sessions: Sessions;
+  readonly deletedOrganizations: DeletedOrganizations;
+  private readonly purgeReadModel: (org: string) => Promise<void>;
 
   constructor(
     db: Db,
@@ -63,6 +67,8 @@ export class Accounts {
     this.claims = new Claims(db);
     this.credentials = new Credentials(db);
     this.sessions = new Sessions(db);
+    this.deletedOrganizations = deletedOrganizationsOf(db);
+    this.purgeReadModel = (org) => usersCollection(db).deleteMany({ organizationId: org }).then(() => undefined);
   }
 
   async setup(): Promise<void> {
@@ -74,6 +80,7 @@ export class Accounts {
     meta: EventMetadata,
   ): Promise<UserView> {
     checkPassword(input.password, { username: input.username, email: input.email });
+    await this.deletedOrganizations.assertExists(input.org);
     const userId = input.userId ?? randomUUID();
     const undo: Array<() => Promise<void>> = [];
     try {
@@ -113,6 +120,11 @@ export class Accounts {
 
   /** Opens a session: a `session.started` event, a refresh token (stored hashed) and an access token. */
   async startSession(user: UserView, notBefore?: Date): Promise<TokenPair> {
+    // A login in the same second as a revocation must not get a token the gateway counts as revoked.
+    if (!notBefore) {
+      const { state } = await this.load(user.id);
+      if ((state.status === 'active' || state.status === 'inactive') && state.revokedBefore) notBefore = new Date(state.revokedBefore);
+    }
     const sid = randomUUID();
     const refresh = newRefreshToken(sid);
     const now = new Date();
@@ -178,6 +190,7 @@ export class Accounts {
    * organization, the organizations service for the others): a claim that only one caller can win.
    */
   async claimFirstAdmin(org: string, userId: string): Promise<boolean> {
+    await this.deletedOrganizations.assertExists(org);
     try {
       await this.claims.claim(org, 'first-admin', '', userId);
       return true;
@@ -220,6 +233,12 @@ export class Accounts {
         released.push(() => this.claims.release(org, kind, old, userId));
       }
     }
+    const adminEmail = change.email !== undefined && (await this.claims.holder(GLOBAL, 'admin-email', user.email)) === userId;
+    if (adminEmail && change.email!.toLowerCase() !== user.email.toLowerCase()) {
+      await this.claims.claim(GLOBAL, 'admin-email', change.email!, userId);
+      const old = user.email;
+      released.push(() => this.claims.release(GLOBAL, 'admin-email', old, userId));
+    }
     const steps: UserCommand[] = [];
     if (change.username !== undefined || change.email !== undefined) {
       steps.push({ kind: 'change-profile', ...(change.username ? { username: change.username } : {}), ...(change.email ? { email: change.email } : {}) });
@@ -241,7 +260,64 @@ export class Accounts {
     await this.sessions.revokeAllOf(userId, at);
     await this.claims.release(org, 'username', user.username, userId);
     await this.claims.release(org, 'email', user.email, userId);
+    await this.claims.release(GLOBAL, 'admin-email', user.email, userId);
     await this.credentials.remove(userId);
+  }
+
+  /**
+   * An organization's admin, found by email alone (the multi-tenant seed's admin login): admin emails
+   * of organizations are unique across organizations.
+   */
+  async organizationOfAdmin(email: string): Promise<string | undefined> {
+    const userId = await this.claims.holder(GLOBAL, 'admin-email', email);
+    return userId ? (await this.load(userId)).tenant : undefined;
+  }
+
+  /** Reserves an organization admin's email across organizations (409 `admin_email_taken` when another holds it). */
+  async claimAdminEmail(email: string, userId: string): Promise<void> {
+    try {
+      await this.claims.claim(GLOBAL, 'admin-email', email, userId);
+    } catch (err) {
+      if (err instanceof ConflictError) throw new ConflictError('this email is already the admin email of another organization', 'admin_email_taken');
+      throw err;
+    }
+  }
+
+  async releaseAdminEmail(email: string, userId: string): Promise<void> {
+    await this.claims.release(GLOBAL, 'admin-email', email, userId);
+  }
+
+  /** Sets a new password without the old one (the organizations service resetting its admin's): every session revoked. */
+  async resetPassword(org: string, userId: string, password: string, meta: EventMetadata): Promise<UserView> {
+    const user = await this.userInOrg(org, userId);
+    checkPassword(password, { username: user.username, email: user.email });
+    await this.credentials.set(userId, await this.hasher.hash(password));
+    const at = new Date();
+    await this.execute(userId, org, { kind: 'change-password', reset: true, at }, meta);
+    await this.sessions.revokeAllOf(userId, at);
+    return this.userInOrg(org, userId);
+  }
+
+  /**
+   * Everything auth holds for a deleted organization: it is marked deleted (no signup, no first admin),
+   * every user in it is deleted (sessions revoked, claims and credentials released), leftover claims
+   * dropped. Idempotent: safe to run again for the same organization.
+   */
+  async purgeOrganization(org: string, meta: EventMetadata): Promise<number> {
+    await this.deletedOrganizations.mark(org);
+    const userIds = await this.claims.holdersIn(org);
+    let deleted = 0;
+    for (const userId of userIds) {
+      try {
+        await this.deleteUser(org, userId, meta);
+        deleted++;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    await this.claims.releaseAllIn(org);
+    await this.purgeReadModel(org);
+    return deleted;
   }
 
   /** Records a refused, throttled login as an audit event (no password, no client address). */

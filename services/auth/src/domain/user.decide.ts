@@ -16,7 +16,7 @@ export type UserCommand =
 
 export type UserState =
   | { status: 'none' }
-  | { status: 'active' | 'inactive'; username: string; email: string; role: Role }
+  | { status: 'active' | 'inactive'; username: string; email: string; role: Role; revokedBefore?: string }
   | { status: 'deleted' };
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -90,8 +90,9 @@ export const userDecider: Decider<UserCommand, PendingUserEvent, UserState> = {
         return state.status === 'active' || state.status === 'inactive' ? { ...state, status: e.data.active ? 'active' : 'inactive' } : state;
       case 'auth.user.deleted.v1':
         return { status: 'deleted' };
-      case 'auth.user.password-changed.v1':
       case 'auth.user.sessions-revoked.v1':
+        return state.status === 'active' || state.status === 'inactive' ? { ...state, revokedBefore: e.data.revokedBefore } : state;
+      case 'auth.user.password-changed.v1':
         return state;
       default:
         return state;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AccessClaims, TokenVerifier } from '@sms/shared/auth';
 import { bearerToken } from '@sms/shared/auth';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '@sms/shared/errors';
@@ -7,7 +7,7 @@ import { parseWith } from '@sms/shared/http';
 import type { Accounts, UserView } from '../application/accounts';
 import { loginAccountKey, type LoginThrottle } from '../passwords/throttle';
 import type { KeyRing } from '../tokens/keys';
-import { ChangePasswordBody, LoginBody, RefreshBody, SignupBody } from './schemas';
+import { AdminLoginBody, ChangePasswordBody, LoginBody, RefreshBody, SignupBody } from './schemas';
 import { usersRoutes } from './users.routes';
 
 export interface AuthRouteDeps {
@@ -18,6 +18,9 @@ export interface AuthRouteDeps {
   ring: KeyRing;
   defaultOrganization: string;
 }
+
+/** Where an unknown admin email is looked up: no organization has this id, so it fails like any bad login. */
+const UNKNOWN_ORGANIZATION = '-';
 
 type Authenticated = Request & { claims: AccessClaims };
 
@@ -83,10 +86,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.status(201).location(`/api/v1/users/${user.id}`).json({ user });
   });
 
-  router.post('/api/v1/auth/login', async (req, res) => {
-    const body = parseWith(LoginBody, req.body);
-    const org = body.organization ?? deps.defaultOrganization;
-    const login = (body.username ?? body.email)!;
+  /** Throttled per account and per client address; failures all look alike. */
+  const signIn = async (req: Request, res: Response, org: string, login: string, password: string) => {
     const account = loginAccountKey(org, login);
     const ip = req.ip ?? 'unknown';
     try {
@@ -97,13 +98,22 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     }
     let user: UserView;
     try {
-      user = await accounts.authenticate(org, login, body.password);
+      user = await accounts.authenticate(org, login, password);
     } catch (err) {
       if (err instanceof UnauthorizedError) await throttle.fail(account, ip);
       throw err;
     }
     await throttle.succeed(account);
     res.set('Cache-Control', 'no-store').json(await accounts.startSession(user));
+  };
+  router.post('/api/v1/auth/login', async (req, res) => {
+    const body = parseWith(LoginBody, req.body);
+    await signIn(req, res, body.organization ?? deps.defaultOrganization, (body.username ?? body.email)!, body.password);
+  });
+  // An organization's admin by email alone; an email that is no organization's admin fails like a wrong password.
+  router.post('/api/v1/auth/admin-login', async (req, res) => {
+    const body = parseWith(AdminLoginBody, req.body);
+    await signIn(req, res, (await accounts.organizationOfAdmin(body.email)) ?? UNKNOWN_ORGANIZATION, body.email, body.password);
   });
 
   router.post('/api/v1/auth/refresh', async (req, res) => {

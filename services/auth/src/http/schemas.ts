@@ -18,6 +18,13 @@ export const LoginBody = z
   .refine((b) => b.username !== undefined || b.email !== undefined, { message: 'username or email is required', path: ['username'] });
 /** The organizations service names the user id, so a retried call is recognised. */
 export const FirstAdminBody = SignupBody.extend({ userId: z.uuid().optional() }).strict();
+/** The organizations service changing its admin: a new email, a new password, or both. */
+export const AdminChangeBody = z
+  .object({ email: Email.optional(), password: Password.optional() })
+  .strict()
+  .refine((b) => b.email !== undefined || b.password !== undefined, { message: 'nothing to change' });
+/** Organization admins log in by email alone (admin emails are unique across organizations). */
+export const AdminLoginBody = z.object({ email: Email, password: Password }).strict();
 export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(300) }).strict();
 export const ChangePasswordBody = z.object({ currentPassword: Password, newPassword: Password }).strict();
 

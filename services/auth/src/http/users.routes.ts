@@ -1,13 +1,13 @@
 import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
 import { NotFoundError } from '@sms/shared/errors';
+import { escapeRegex } from '@sms/shared/mongo';
 import { parseWith } from '@sms/shared/http';
 import { requireAdmin, type AccessClaims } from '@sms/shared/auth';
 import type { Accounts, UserView } from '../application/accounts';
 import { usersCollection, type UserRow } from '../projections/users';
 import { CreateUserBody, IfMatch, ListUsersQuery, UpdateUserBody, UserId } from './schemas';
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Admin-only user management, always inside the admin's own organization. */
 export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request) => AccessClaims): Router {

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { ConflictError } from '@sms/shared/errors';
-import { isDuplicateKey } from '@sms/shared/mongo';
+import { escapeRegex, isDuplicateKey } from '@sms/shared/mongo';
 
 /**
  * Case-insensitive uniqueness of usernames and emails within an organization, enforced at write
@@ -12,7 +12,10 @@ interface ClaimDocument {
   userId: string;
 }
 
-export type ClaimKind = 'username' | 'email' | 'first-admin';
+export type ClaimKind = 'username' | 'email' | 'first-admin' | 'admin-email';
+
+/** The namespace of claims unique across organizations: organization admins' emails (they log in by email alone). */
+export const GLOBAL = '*';
 
 export class Claims {
   private readonly claims: Collection<ClaimDocument>;
@@ -39,6 +42,16 @@ export class Claims {
 
   async release(org: string, kind: ClaimKind, value: string, userId: string): Promise<void> {
     await this.claims.deleteOne({ _id: Claims.key(org, kind, value), userId });
+  }
+
+  /** Every user holding a claim in an organization (for purging it); a prefix scan of a small set. */
+  async holdersIn(org: string): Promise<string[]> {
+    const docs = await this.claims.find({ _id: { $regex: `^${escapeRegex(org)}:` } }, { projection: { userId: 1 } }).toArray();
+    return [...new Set(docs.map((d) => d.userId))];
+  }
+
+  async releaseAllIn(org: string): Promise<void> {
+    await this.claims.deleteMany({ _id: { $regex: `^${escapeRegex(org)}:` } });
   }
 
   /** The user holding a username or email in an organization, if any. */

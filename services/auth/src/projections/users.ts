@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { EventEnvelope } from '@sms/shared/events';
+import { deletedOrganizationsOf } from '@sms/shared/tenancy';
 import { applyVersioned, ensureVersionIndex, type Projection } from '@sms/shared/projection';
 import type { PendingUserEvent, Role } from '../domain/user.events';
 
@@ -44,7 +45,8 @@ function changes(event: PendingUserEvent): Partial<UserRow> {
     case 'auth.user.activation-changed.v1':
       return { active: event.data.active };
     case 'auth.user.deleted.v1':
-      return { deleted: true, active: false };
+      // A tombstone keeps no personal data.
+      return { deleted: true, active: false, username: '', usernameLower: '', email: '', emailLower: '' };
     default:
       return {}; // password changes and revocations only move the version
   }
@@ -62,6 +64,8 @@ export const usersProjection: Projection = {
   },
   async apply(event: EventEnvelope, db) {
     if (!event.type.startsWith('auth.user.')) return;
+    // A deleted organization's rows were removed with it; its late events must not bring them back.
+    if (await deletedOrganizationsOf(db).isDeleted(event.tenant)) return;
     const set = { ...changes(event as unknown as PendingUserEvent), organizationId: event.tenant, updatedAt: event.time };
     await applyVersioned(usersCollection(db), event.subject, event.version, {
       $set: set,

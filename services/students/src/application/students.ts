@@ -1,11 +1,16 @@
 import type { Db } from 'mongodb';
+import { escapeRegex } from '@sms/shared/mongo';
+import { deletedOrganizationsOf, type DeletedOrganizations } from '@sms/shared/tenancy';
 import { ConcurrencyError, ConflictError, NotFoundError, PreconditionFailedError } from '@sms/shared/errors';
 import type { EventMetadata } from '@sms/shared/events';
 import type { EventStore } from '@sms/shared/eventstore';
 import { studentDecider, type StudentCommand, type StudentRecord, type StudentState } from '../domain/student.decide';
 import type { PendingStudentEvent, StudentChanges, StudentFields } from '../domain/student.events';
 import { IdCounter } from '../infrastructure/id-counter';
-import { RollClaims } from '../infrastructure/roll-claims';
+import { RollClaims, ROLL_CLAIMS } from '../infrastructure/roll-claims';
+import { IDEMPOTENCY_KEYS } from '../infrastructure/idempotency';
+import { IMPORT_JOBS, IMPORT_SOURCES } from '../infrastructure/import-jobs';
+import { studentsCollection } from '../projections/students';
 
 export interface StudentView extends StudentRecord {
   version: number;
@@ -33,13 +38,34 @@ export interface HistoryEntry {
 export class Students {
   readonly rolls: RollClaims;
   readonly ids: IdCounter;
+  private readonly deleted: DeletedOrganizations;
 
-  constructor(db: Db, private readonly store: EventStore) {
+  constructor(
+    private readonly db: Db,
+    private readonly store: EventStore,
+  ) {
     this.rolls = new RollClaims(db);
     this.ids = new IdCounter(db);
+    this.deleted = deletedOrganizationsOf(db);
+  }
+
+  /**
+   * What a deleted organization leaves here: its read-model rows, roll-number claims, id counter and
+   * idempotency records. Its events stay in the topic (history); commands and reads of it are 404s.
+   * Idempotent.
+   */
+  async purgeOrganization(org: string): Promise<void> {
+    const prefix = { $regex: `^${escapeRegex(org)}:` };
+    await studentsCollection(this.db).deleteMany({ org });
+    await this.db.collection<{ _id: string }>(ROLL_CLAIMS).deleteMany({ _id: prefix });
+    await this.db.collection<{ _id: string }>(IDEMPOTENCY_KEYS).deleteMany({ _id: prefix });
+    await this.db.collection<{ org: string }>(IMPORT_JOBS).deleteMany({ org });
+    await this.db.collection<{ _id: string }>(IMPORT_SOURCES).deleteMany({ _id: prefix });
+    await this.ids.forget(org);
   }
 
   async create(org: string, input: StudentFields & { id?: number }, meta: EventMetadata): Promise<StudentView> {
+    await this.deleted.assertExists(org);
     const { id, ...fields } = input;
     if (id !== undefined) {
       const view = await this.createAs(org, id, fields, meta);
@@ -59,6 +85,7 @@ export class Students {
   }
 
   async get(org: string, id: number): Promise<StudentView> {
+    await this.deleted.assertExists(org);
     const { state, version } = await this.load(streamOf(org, id));
     if (state.status !== 'active') throw new NotFoundError(`student ${id} not found`);
     return { ...state.student, version };
@@ -66,6 +93,7 @@ export class Students {
 
   /** The student's events in order, with who did what when; a deleted student keeps its history. */
   async history(org: string, id: number): Promise<HistoryEntry[]> {
+    await this.deleted.assertExists(org);
     const { events } = await this.store.readStream(streamOf(org, id));
     if (events.length === 0) throw new NotFoundError(`student ${id} not found`);
     return events.map((e) => ({ version: e.version, type: e.type, time: e.time, actor: e.actor, correlationId: e.correlationId, data: e.data }));
@@ -73,6 +101,7 @@ export class Students {
 
   /** PUT (every field given; absent optional fields are cleared) and PATCH (only the given fields). */
   async update(org: string, id: number, changes: StudentChanges, meta: EventMetadata, ifMatch?: number): Promise<StudentView> {
+    await this.deleted.assertExists(org);
     const stream = streamOf(org, id);
     const result = await this.execute(stream, { kind: 'update', changes, at: meta.now ?? new Date() }, meta, ifMatch, async (events, before) => {
       const rollNo = events[0]?.type === 'students.student.updated.v1' ? events[0].data.changed.roll_no : undefined;
@@ -87,6 +116,7 @@ export class Students {
   }
 
   async delete(org: string, id: number, meta: EventMetadata, ifMatch?: number): Promise<void> {
+    await this.deleted.assertExists(org);
     const stream = streamOf(org, id);
     await this.execute(stream, { kind: 'delete', at: meta.now ?? new Date() }, meta, ifMatch, async (_events, before) => async (ok) => {
       if (ok && before.status === 'active') await this.rolls.release(org, before.student.roll_no, stream);

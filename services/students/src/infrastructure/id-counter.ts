@@ -23,4 +23,8 @@ export class IdCounter {
   async observe(org: string, id: number): Promise<void> {
     await this.counters.updateOne({ _id: org }, { $max: { next: id } }, { upsert: true });
   }
+
+  async forget(org: string): Promise<void> {
+    await this.counters.deleteOne({ _id: org });
+  }
 }

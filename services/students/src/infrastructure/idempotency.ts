@@ -21,11 +21,14 @@ interface IdempotencyRecord {
  * stored, and a retry with the same key and body gets the same answer. The same key with another body
  * is a 409; a retry while the first is still running is a 409 too (the client retries later).
  */
+/** `_id` = `<org>:<key>`. */
+export const IDEMPOTENCY_KEYS = 'idempotency_keys';
+
 export class IdempotencyKeys {
   private readonly records: Collection<IdempotencyRecord>;
 
   constructor(db: Db) {
-    this.records = db.collection<IdempotencyRecord>('idempotency_keys');
+    this.records = db.collection<IdempotencyRecord>(IDEMPOTENCY_KEYS);
   }
 
   static fingerprint(body: unknown): string {

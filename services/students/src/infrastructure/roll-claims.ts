@@ -12,11 +12,14 @@ interface RollClaim {
  * document `<org>:roll:<lowercased roll_no>` is inserted before the append and released when the
  * number is given up. The read model is eventual; this is not.
  */
+/** `_id` = `<org>:roll:<lowercased roll number>`. */
+export const ROLL_CLAIMS = 'student_claims';
+
 export class RollClaims {
   private readonly claims: Collection<RollClaim>;
 
   constructor(db: Db) {
-    this.claims = db.collection<RollClaim>('student_claims');
+    this.claims = db.collection<RollClaim>(ROLL_CLAIMS);
   }
 
   static key(org: string, rollNo: string): string {

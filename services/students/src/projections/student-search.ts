@@ -1,10 +1,8 @@
 import type { Db, Filter, Sort as MongoSort } from 'mongodb';
 import { ValidationError } from '@sms/shared/errors';
+import { escapeRegex } from '@sms/shared/mongo';
 import type { ListStudentsQuery, Sort } from '../http/schemas';
 import { studentsCollection, type StudentRow } from './students';
-
-/** Regex metacharacters are taken literally: a name filter is a substring, never a pattern. */
-export const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const SORT_FIELDS = { id: 'id', name: 'nameLower', age: 'age', roll_no: 'rollLower', created_at: 'created_at' } as const;
 type Cursor = { s: Sort; v: string | number; id: number };

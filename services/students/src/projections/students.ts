@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { EventEnvelope } from '@sms/shared/events';
+import { deletedOrganizationsOf } from '@sms/shared/tenancy';
 import { applyVersioned, ensureVersionIndex, type Projection } from '@sms/shared/projection';
 import type { PendingStudentEvent } from '../domain/student.events';
 
@@ -70,6 +71,8 @@ export const studentsProjection: Projection = {
   },
   async apply(event: EventEnvelope, db) {
     if (!event.type.startsWith('students.student.')) return;
+    // A deleted organization's rows were removed with it; its late or replayed events must not bring them back.
+    if (await deletedOrganizationsOf(db).isDeleted(event.tenant)) return;
     await applyVersioned(studentsCollection(db), event.subject, event.version, {
       $set: { ...changes(event as unknown as PendingStudentEvent), org: event.tenant },
     });

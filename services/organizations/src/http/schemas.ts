@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { OrganizationName } from '../domain/name';
+
+// Request bodies and queries of /api/v1/organizations. Strict: an unknown field is a 400.
+const Email = z.email().max(254);
+/** Length and content are checked by auth's password policy, with a clear message. */
+const Password = z.string().min(1).max(1024);
+
+export const CreateOrganizationBody = z.object({ name: OrganizationName, admin_email: Email, admin_password: Password }).strict();
+export const UpdateOrganizationBody = z
+  .object({ name: OrganizationName.optional(), admin_email: Email.optional(), admin_password: Password.optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
+export const OrganizationId = z.uuid({ message: 'organization not found' });
+export const ListOrganizationsQuery = z
+  .object({
+    name: OrganizationName.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor from this API').optional(),
+  })
+  .strict();
