@@ -1,9 +1,12 @@
 import { MongoClient } from 'mongodb';
 import { startService, type RunningService } from '@sms/shared/service';
 import { readConfig as organizationsConfig } from '../../services/organizations/src/config';
-import { organizationsService } from '../../services/organizations/src/service';
+import { Organizations } from '../../services/organizations/src/application/organizations';
+import { AuthClient } from '../../services/organizations/src/infrastructure/auth-client';
+import { organizationsRegistry, organizationsService } from '../../services/organizations/src/service';
+import { EventStore } from '@sms/shared/eventstore';
 import { bearer, client, type Client } from '../support/auth';
-import { eventually, serviceTestEnv, testEndpoints, unique } from '../support/backbone';
+import { eventually, serviceTestEnv, silentLogger, testEndpoints, unique } from '../support/backbone';
 import { startPlatform, type Platform } from '../support/platform';
 
 let platform: Platform;
@@ -12,6 +15,8 @@ let mongo: MongoClient;
 const password = 'correct horse battery staple';
 const orgName = (prefix: string) => `${prefix}_${unique('o').slice(2)}`;
 const dbOf = (service: RunningService) => service.context.mongo!.db;
+/** The internal token the platform's services share in tests (the development default). */
+const readConfigToken = () => organizationsConfig({ NODE_ENV: 'test' }).INTERNAL_API_TOKEN;
 
 async function createOrganization(name = orgName('alpha'), email = `admin@${name.replace(/_/g, '-')}.test`) {
   const res = await api.post('/api/v1/organizations', { name, admin_email: email, admin_password: password });
@@ -131,6 +136,11 @@ describe('organizations through the gateway', () => {
       expect(await dbOf(lonely).collection('events').countDocuments({})).toBe(0);
       const claim = await dbOf(lonely).collection('organization_names').findOne({ _id: name.toLowerCase() as never });
       expect(claim === null || claim.state === 'pending').toBe(true);
+      // Once auth answers, the sweeper compensates what is still pending: the name is free again.
+      const store = new EventStore(dbOf(lonely), { source: 'organizations', topic: env.EVENTS_TOPIC!, registry: organizationsRegistry() });
+      const auth = new AuthClient({ baseUrl: platform.auth.url, internalToken: readConfigToken(), timeoutMs: 2_000 });
+      await new Organizations(dbOf(lonely), store, auth, silentLogger).recover(0);
+      expect(await dbOf(lonely).collection('organization_names').countDocuments({ _id: name.toLowerCase() as never })).toBe(0);
     } finally {
       await dbOf(lonely).dropDatabase();
       await lonely.stop();
