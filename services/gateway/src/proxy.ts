@@ -49,7 +49,7 @@ export function proxyTo(name: string, target: string, timeoutMs: number, logger:
   const agent = new (target.startsWith('https:') ? HttpsAgent : HttpAgent)({ keepAlive: true, timeout: IDLE_SOCKET_MS });
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
     target,
-    agent: false as unknown as typeof agent,
+    agent,
     changeOrigin: false,
     xfwd: true,
     // Only the wait for the service: http-proxy's `timeout` (on the client's socket) would fire at the
@@ -85,8 +85,8 @@ export function proxyTo(name: string, target: string, timeoutMs: number, logger:
   return (req, res, next) => {
     const attempt = () => new Promise<boolean>((resolve) => {
       verdicts.set(req, resolve);
-      // A client gone before the service answered leaves no verdict on the service; nor does a
-      // request the proxy handed on to `next` (its answer comes from elsewhere).
+      // A client gone before the service answered is no failure of the service (opossum counts it as
+      // a success, so it also ends a half-open probe); nor is a request the proxy hands on to `next`.
       res.once('close', () => settle(req, false));
       void proxy(req, res, (err?: unknown) => {
         settle(req, false);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { Request, RequestHandler, Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { Redis } from 'ioredis';
 import { bearerToken, createTokenVerifier, requireAdmin, type AccessClaims } from '@sms/shared/auth';
 import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
@@ -104,44 +104,34 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         next();
       });
       app.use(cors({ origins: config.CORS_ORIGINS, credentials: config.CORS_CREDENTIALS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS }));
-      // Public docs (docs/routes.ts): /openapi.json, Swagger UI at /docs/, AsyncAPI at /docs/asyncapi. A seed router adds its SeedDocs to `seeds`.
-      app.use(docsRoutes({
+      // Everything outside /api/v1 that the gateway answers itself or translates: the docs
+      // (docs/routes.ts: /openapi.json, Swagger UI at /docs/, AsyncAPI at /docs/asyncapi) and the seeds'
+      // routes (seeds/*.ts), under the same limits and token checks as /api/v1 and through the same
+      // circuit breakers. /api/v1 requests skip them and go straight to the policy table.
+      const seedDeps = {
+        timeoutMs: config.PROXY_TIMEOUT_MS,
+        bodyLimit: config.BODY_LIMIT,
+        authorize,
+        limits,
+        logger,
+        fetch: (service: Target, url: URL, init: RequestInit) => breakers[service].fetch(url, init),
+      };
+      const outsideApi = Router();
+      outsideApi.use(docsRoutes({
         services: [{ name: 'auth', url: config.AUTH_URL }, { name: 'students', url: config.STUDENTS_URL }, { name: 'organizations', url: config.ORGANIZATIONS_URL }],
         seeds: [flowdataDocs, multitenantDocs],
         limits,
       }));
-      // The FlowData seed's routes, translated onto /api/v1 (seeds/flowdata.ts): before the policy table,
-      // under the same limits and token checks.
-      app.use(flowdataRoutes({
-        authUrl: config.AUTH_URL,
-        studentsUrl: config.STUDENTS_URL,
-        timeoutMs: config.PROXY_TIMEOUT_MS,
-        bodyLimit: config.BODY_LIMIT,
-        authorize,
-        limits,
-        logger,
-      }));
-      // The ClickBit seed's (cookie sessions with CSRF, /health family) and the JWT seed's routes, likewise.
-      app.use(clickbitRoutes({
+      outsideApi.use(flowdataRoutes({ ...seedDeps, authUrl: config.AUTH_URL, studentsUrl: config.STUDENTS_URL }));
+      outsideApi.use(clickbitRoutes({
+        ...seedDeps,
         services: { auth: config.AUTH_URL, students: config.STUDENTS_URL, organizations: config.ORGANIZATIONS_URL },
-        timeoutMs: config.PROXY_TIMEOUT_MS,
-        bodyLimit: config.BODY_LIMIT,
         csrfSecret: config.CSRF_SECRET,
         environment: config.NODE_ENV,
-        authorize,
-        limits,
-        logger,
       }));
-      app.use(jwtSeedRoutes({ authUrl: config.AUTH_URL, timeoutMs: config.PROXY_TIMEOUT_MS, bodyLimit: config.BODY_LIMIT, authorize, limits, logger }));
-      // The multi-tenant seed's /org/* and /admin/* routes (seeds/multitenant.ts).
-      app.use(multitenantRoutes({
-        services: { auth: config.AUTH_URL, organizations: config.ORGANIZATIONS_URL },
-        timeoutMs: config.PROXY_TIMEOUT_MS,
-        bodyLimit: config.BODY_LIMIT,
-        authorize,
-        limits,
-        logger,
-      }));
+      outsideApi.use(jwtSeedRoutes({ ...seedDeps, authUrl: config.AUTH_URL }));
+      outsideApi.use(multitenantRoutes({ ...seedDeps, services: { auth: config.AUTH_URL, organizations: config.ORGANIZATIONS_URL } }));
+      app.use((req, res, next) => (req.path.startsWith('/api/v1/') ? next() : outsideApi(req, res, next)));
       app.use(async (req, res: Response<unknown, EdgeLocals>, next) => {
         const client = res.locals.clientAddress ?? 'unknown';
         await limits.client(client);
