@@ -13,6 +13,7 @@ export class Revocations {
   private readonly users = new Map<string, number>();
   private readonly organizations = new Map<string, number>();
   private consumer: ReturnType<Kafka['consumer']> | undefined;
+  private group: { kafka: Kafka; id: string } | undefined;
   private caughtUp = false;
 
   constructor(private readonly accessTtlMs: number) {}
@@ -62,7 +63,8 @@ export class Revocations {
     await admin.disconnect();
     const pending = new Set([...heads].filter(([, high]) => high > 0n).map(([partition]) => partition));
     this.caughtUp = pending.size === 0;
-    this.consumer = kafka.consumer({ groupId: `gateway-revocations-${instance}`, maxWaitTimeInMs: 100 });
+    this.group = { kafka, id: `gateway-revocations-${instance}` };
+    this.consumer = kafka.consumer({ groupId: this.group.id, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
@@ -87,5 +89,17 @@ export class Revocations {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
+    // The group is this instance's alone: remove it rather than leave one behind per start.
+    if (!this.group) return;
+    const admin = this.group.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.group.id]);
+    } catch {
+      // Kafka gone at shutdown: the empty group expires with the broker's offsets retention.
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+      this.group = undefined;
+    }
   }
 }
