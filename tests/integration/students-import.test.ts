@@ -4,11 +4,11 @@ import { createInterface } from 'node:readline';
 import type { RunningService } from '@sms/shared/service';
 import type { Config as AuthConfig } from '../../services/auth/src/config';
 import type { Config as StudentsConfig } from '../../services/students/src/config';
-import { client, startAuth } from '../support/auth';
+import { startAuth } from '../support/auth';
 import { eventually, serviceTestEnv, unique } from '../support/backbone';
 import { csv, finishedJob, getJob, uploadCsv, uploadStreamed, type Cell } from '../support/csv';
 import { repoRoot } from '../support/script';
-import { startStudents, studentsClient } from '../support/students';
+import { signUpStudentsUsers, startStudents, studentsClient } from '../support/students';
 
 // The students CSV import against the real servers: uploads checked before anything is written,
 // rows created in the background as ordinary creates, the same file never imported twice, a
@@ -24,7 +24,6 @@ let admin: string;
 let member: string;
 let otherAdmin: string;
 let org: string;
-const password = 'correct horse battery staple';
 const otherOrg = unique('org').replace(/-/g, '_');
 
 const db = () => students.context.mongo!.db;
@@ -35,14 +34,7 @@ beforeAll(async () => {
   auth = await startAuth();
   students = await startStudents({ AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`, IMPORT_MAX_BYTES: String(LIMIT) });
   call = studentsClient(students.url);
-  const api = client(auth.url);
-  const login = async (username: string, organization?: string) =>
-    (await api.post('/api/v1/auth/login', { username, password, ...(organization ? { organization } : {}) })).body.accessToken as string;
-  expect((await api.post('/api/v1/auth/admin-signup', { username: 'principal', email: 'principal@example.com', password })).status).toBe(201);
-  expect((await api.post('/api/v1/auth/signup', { username: 'teacher', email: 'teacher@example.com', password })).status).toBe(201);
-  const internal = { 'x-internal-token': 'dev-only-internal-token-change-me' };
-  expect((await api.post(`/internal/v1/organizations/${otherOrg}/first-admin`, { username: 'rival', email: 'rival@example.com', password }, internal)).status).toBe(201);
-  [admin, member, otherAdmin] = await Promise.all([login('principal'), login('teacher'), login('rival', otherOrg)]);
+  ({ admin, member, otherAdmin } = await signUpStudentsUsers(auth.url, otherOrg));
   org = JSON.parse(Buffer.from(admin.split('.')[1]!, 'base64url').toString()).org;
 });
 

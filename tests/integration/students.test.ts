@@ -2,9 +2,9 @@ import type { RunningService } from '@sms/shared/service';
 import type { Config as AuthConfig } from '../../services/auth/src/config';
 import type { Config as StudentsConfig } from '../../services/students/src/config';
 import { studentsCollection } from '../../services/students/src/projections/students';
-import { client, startAuth } from '../support/auth';
+import { startAuth } from '../support/auth';
 import { eventually, unique } from '../support/backbone';
-import { startStudents, studentsClient, type Answer } from '../support/students';
+import { signUpStudentsUsers, startStudents, studentsClient, type Answer } from '../support/students';
 
 let auth: RunningService<AuthConfig>;
 let students: RunningService<StudentsConfig>;
@@ -12,7 +12,6 @@ let call: ReturnType<typeof studentsClient>;
 let admin: string;
 let member: string;
 let otherAdmin: string;
-const password = 'correct horse battery staple';
 const otherOrg = unique('org').replace(/-/g, '_');
 
 const john = { name: 'John Doe', age: 16, roll_no: 'R-101', grade: '10' };
@@ -21,14 +20,7 @@ beforeAll(async () => {
   auth = await startAuth();
   students = await startStudents({ AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json` });
   call = studentsClient(students.url);
-  const api = client(auth.url);
-  const login = async (username: string, organization?: string) =>
-    (await api.post('/api/v1/auth/login', { username, password, ...(organization ? { organization } : {}) })).body.accessToken as string;
-  expect((await api.post('/api/v1/auth/admin-signup', { username: 'principal', email: 'principal@example.com', password })).status).toBe(201);
-  expect((await api.post('/api/v1/auth/signup', { username: 'teacher', email: 'teacher@example.com', password })).status).toBe(201);
-  const internal = { 'x-internal-token': 'dev-only-internal-token-change-me' };
-  expect((await api.post(`/internal/v1/organizations/${otherOrg}/first-admin`, { username: 'rival', email: 'rival@example.com', password }, internal)).status).toBe(201);
-  [admin, member, otherAdmin] = await Promise.all([login('principal'), login('teacher'), login('rival', otherOrg)]);
+  ({ admin, member, otherAdmin } = await signUpStudentsUsers(auth.url, otherOrg));
 });
 
 afterAll(async () => {

@@ -9,12 +9,30 @@ export async function startAuth(overrides: Record<string, string> = {}): Promise
   return startService(authService(readConfig(serviceTestEnv('auth', { BCRYPT_COST: '4', THROTTLE_KEY_PREFIX: `test:${randomUUID()}`, ...overrides }))));
 }
 
+/** An HTTP answer as the tests look at it: status, body (parsed JSON, else the text; undefined when empty), headers. */
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export async function answerOf(res: Response): Promise<Answer> {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.status, body: body as any, headers: res.headers };
+}
+
 export interface Client {
   url: string;
-  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
-  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  get(path: string, headers?: Record<string, string>): Promise<Answer>;
   /** Any method (PATCH, PUT, DELETE, ...). */
-  send(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  send(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
 }
 
 /** A small JSON client for the tests: status, parsed body, headers. */
@@ -25,14 +43,7 @@ export function client(url: string): Client {
       headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: res.status, body: parsed as any, headers: res.headers };
+    return answerOf(res);
   };
   return { url, post: (p, b, h) => call('POST', p, b, h), get: (p, h) => call('GET', p, undefined, h), send: call };
 }

@@ -1,3 +1,4 @@
+import { answerOf, type Answer } from './auth';
 import { eventually } from './backbone';
 
 export type Cell = string | number | undefined;
@@ -11,23 +12,6 @@ export function csv(header: string[], rows: Cell[][]): string {
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
-export interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
-const answer = async (res: Response): Promise<Answer> => {
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return { status: res.status, body: body as any, headers: res.headers };
-};
-
 /** POSTs a raw body to the import route (text/csv unless told otherwise). */
 export async function uploadCsv(url: string, token: string | undefined, body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
   const res = await fetch(`${url}/api/v1/students/imports`, {
@@ -35,7 +19,7 @@ export async function uploadCsv(url: string, token: string | undefined, body: st
     headers: { 'content-type': 'text/csv', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body,
   });
-  return answer(res);
+  return answerOf(res);
 }
 
 /** The same, sent chunked (no Content-Length): `total` bytes of `fill`, as a client streaming a file would. */
@@ -55,11 +39,11 @@ export async function uploadStreamed(url: string, token: string, total: number, 
     body,
     duplex: 'half',
   } as RequestInit);
-  return answer(res);
+  return answerOf(res);
 }
 
 export const getJob = async (url: string, token: string, id: string): Promise<Answer> =>
-  answer(await fetch(`${url}/api/v1/students/imports/${id}`, { headers: { authorization: `Bearer ${token}` } }));
+  answerOf(await fetch(`${url}/api/v1/students/imports/${id}`, { headers: { authorization: `Bearer ${token}` } }));
 
 /** Polls the job until it has finished (any status but queued or running). */
 export const finishedJob = (url: string, token: string, id: string, timeoutMs = 60_000) =>

@@ -6,7 +6,7 @@ import { deletedOrganizationsOf, organizationDeletionRegistry, organizationDelet
 import { ImportWorker, StudentImports } from './application/import';
 import { Students } from './application/students';
 import type { Config } from './config';
-import { contractRoutes } from './contracts/routes';
+import { studentsContractRoutes } from './contracts/asyncapi';
 import { openApiRoute } from './http/openapi';
 import { studentEvents } from './domain/student.events';
 import { IMPORTS_PATH, importRoutes } from './http/import.routes';
@@ -39,7 +39,7 @@ export function studentsService(config: Config): ServiceDefinition<Config> {
       ]);
       const verifier = createTokenVerifier({ jwksUri: config.AUTH_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
       // Public (no token): mounted before the students routes, which require one on /api/v1/students*.
-      app.use(contractRoutes(topic));
+      app.use(studentsContractRoutes(topic));
       app.get('/openapi.json', openApiRoute());
       app.use(studentsRoutes({ students, db, verifier }));
       const importJobs = new ImportJobs(db);

@@ -21,6 +21,14 @@ export interface TopicContract {
   /** What the Kafka message key is. */
   key: string;
   partitions?: number;
+  /**
+   * Ids and titles of the topic's channel and of its send operation (default: `events`, titled by the
+   * topic, and `publishEvents`). Consumers `$ref` the ids: once published, they stay.
+   */
+  channel?: { id: string; title: string };
+  operation?: { id: string; title: string };
+  /** When the `traceparent` header is missing, if the service writes events no request caused. */
+  untraced?: string;
 }
 
 /** The whole message of one event type: the shared envelope with the type fixed and the data of that type. */
@@ -46,6 +54,9 @@ export function eventSchemas(contract: TopicContract, target: 'draft-2020-12' | 
 export function asyncApiDocument(contract: TopicContract): JsonObject {
   const schemas = eventSchemas(contract, 'draft-7');
   const types = Object.keys(schemas);
+  const channel = contract.channel ?? { id: 'events', title: contract.topic };
+  const operation = contract.operation ?? { id: 'publishEvents', title: `The service publishes to ${contract.topic}` };
+  const traceparent = `W3C trace context of the request that caused the event${contract.untraced ? ` (${contract.untraced})` : ''}.`;
   const messages = Object.fromEntries(
     types.map((type) => [
       type,
@@ -60,7 +71,7 @@ export function asyncApiDocument(contract: TopicContract): JsonObject {
           properties: {
             [HEADER_EVENT_TYPE]: { type: 'string', const: type, description: 'The event type, as in the envelope: route or skip without parsing the value.' },
             [HEADER_CONTENT_TYPE]: { type: 'string', const: 'application/json' },
-            traceparent: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', description: 'W3C trace context of the request that caused the event.' },
+            traceparent: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', description: traceparent },
           },
         },
         payload: { $ref: `#/components/schemas/${type}` },
@@ -76,19 +87,19 @@ export function asyncApiDocument(contract: TopicContract): JsonObject {
     defaultContentType: 'application/json',
     servers: { local: { host: '127.0.0.1:9092', protocol: 'kafka', description: 'The development stack (`npm run stack:up`).' } },
     channels: {
-      events: {
+      [channel.id]: {
         address: contract.topic,
-        title: contract.topic,
+        title: channel.title,
         messages: Object.fromEntries(types.map((t) => [t, { $ref: `#/components/messages/${t}` }])),
         bindings: { kafka: { topic: contract.topic, partitions: contract.partitions ?? 3, topicConfiguration: { 'retention.ms': -1 }, bindingVersion: KAFKA_BINDING } },
       },
     },
     operations: {
-      publishEvents: {
+      [operation.id]: {
         action: 'send',
-        title: `The service publishes to ${contract.topic}`,
-        channel: { $ref: '#/channels/events' },
-        messages: types.map((t) => ({ $ref: `#/channels/events/messages/${t}` })),
+        title: operation.title,
+        channel: { $ref: `#/channels/${channel.id}` },
+        messages: types.map((t) => ({ $ref: `#/channels/${channel.id}/messages/${t}` })),
       },
     },
     components: {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { studentsAsyncApi } from './asyncapi';
+import { asyncApiDocument } from '@sms/shared/openapi';
+import { studentsContract } from './asyncapi';
 import { studentEventSchemas, type JsonSchema } from './schemas';
 
 /** The committed contract: `services/students/contracts/` (the same path from src/ and dist/). */
@@ -12,7 +13,7 @@ export const render = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 /** Every file of the contract as the code generates it now: file name → content. */
 export function generatedFiles(): Record<string, string> {
-  const files: Record<string, string> = { [ASYNCAPI_FILE]: render(studentsAsyncApi()) };
+  const files: Record<string, string> = { [ASYNCAPI_FILE]: render(asyncApiDocument(studentsContract())) };
   for (const [type, schema] of Object.entries(studentEventSchemas())) files[schemaFile(type)] = render(schema);
   return files;
 }
