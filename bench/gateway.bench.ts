@@ -7,8 +7,12 @@
 //   BENCH_CPU_PROF=/tmp/gw-prof npm run bench:gateway   (CPU profiles of the gateway and students, written when they stop)
 // Every service and the bare proxy run as child processes; autocannon (the load generator) runs in
 // this process. Max throughput: BENCH_CONNECTIONS connections as fast as they go. Latency: a fixed
-// offered rate (autocannon overallRate) of BENCH_RATE req/s (default: half the slowest target's
-// max throughput, at most 500/s, so that no target queues), each response timed exactly (hrtime).
+// offered rate (autocannon overallRate) of BENCH_RATE req/s (default: a quarter of the slowest target's
+// max throughput, at most 250/s: on 2 shared cores, with the load generator, students and MongoDB on
+// the same cores, half of saturation already queues), each response timed exactly (hrtime).
+// Trace sampling: every request is traced by default; the standard OTEL_* variables are passed on to
+// every service, so `OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1` samples
+// a tenth of the requests on all three paths alike (the bare proxy has no tracing of its own).
 // The three targets alternate, round by round; each number is the median over the rounds.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
     }
   }
   const slowest = Math.min(...targets.map((t) => median(max[t.name]!.map((m) => m.perSecond))));
-  const rate = FIXED_RATE ?? Math.max(10, Math.min(500, Math.floor(slowest / 2 / 10) * 10));
+  const rate = FIXED_RATE ?? Math.max(10, Math.min(250, Math.floor(slowest / 4 / 10) * 10));
   const lat: Record<string, Array<{ p50: number; p99: number; rate: number }>> = {};
   for (const [round, order] of rounds.entries()) {
     for (const t of order) {
@@ -290,7 +294,9 @@ async function main(): Promise<void> {
   const bare = summary['bare proxy']!;
   const gateway = summary.gateway!;
   const ms = (n: number) => `${n.toFixed(2)} ms`;
-  console.log(`\nGET /api/v1/students/<id> with a member token; medians of ${ROUNDS} rounds of ${SECONDS} s; LOG_LEVEL=${LOG_LEVEL}\n`);
+  const sampler = process.env.OTEL_SDK_DISABLED === 'true' ? 'tracing off (OTEL_SDK_DISABLED)'
+    : process.env.OTEL_TRACES_SAMPLER ? `OTEL_TRACES_SAMPLER=${process.env.OTEL_TRACES_SAMPLER} ${process.env.OTEL_TRACES_SAMPLER_ARG ?? ''}`.trim() : 'every request traced';
+  console.log(`\nGET /api/v1/students/<id> with a member token; medians of ${ROUNDS} rounds of ${SECONDS} s; LOG_LEVEL=${LOG_LEVEL}; ${sampler}\n`);
   console.log(`| path | max req/s (${CONNECTIONS} connections) | p50 at ${rate}/s | p99 at ${rate}/s | CPU per request: hop | CPU per request: students |\n|---|---|---|---|---|---|`);
   for (const t of targets) {
     const s = summary[t.name]!;

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { Redis } from 'ioredis';
-import { bearerToken, createTokenVerifier, requireAdmin, type AccessClaims } from '@sms/shared/auth';
-import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
+import { bearerToken, createTokenVerifier, type AccessClaims } from '@sms/shared/auth';
+import { MethodNotAllowedError, NotFoundError } from '@sms/shared/errors';
 import type { HealthCheck } from '@sms/shared/health';
 import { ensureTopics } from '@sms/shared/kafka';
 import type { ServiceDefinition } from '@sms/shared/service';
@@ -13,6 +13,8 @@ import { cors, hstsOnlyOverTls, type EdgeLocals } from './edge';
 import { decide, type Target } from './policy';
 import { proxyTo, STRIPPED_HEADERS } from './proxy';
 import { createRateLimits } from './rate-limits';
+import { createAuthorize } from './authorize';
+import { cachingVerifier } from './token-cache';
 import { Revocations } from './revocations';
 import { clickbitRoutes } from './seeds/clickbit';
 import { flowdataRoutes } from './seeds/flowdata';
@@ -53,14 +55,17 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
       const { logger } = ctx;
       app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
       hstsOnlyOverTls(app);
-      const verifier = createTokenVerifier({
+      // A token seen again skips the signature check (token-cache.ts); revocation and the limits never do.
+      const verifier = cachingVerifier(createTokenVerifier({
         jwksUri: new URL('/.well-known/jwks.json', config.AUTH_URL).toString(),
         issuer: config.JWT_ISSUER,
         audience: config.JWT_AUDIENCE,
-      });
+      }));
       await ensureTopics(ctx.kafka!.admin, [config.AUTH_EVENTS_TOPIC, config.ORGANIZATIONS_EVENTS_TOPIC]);
       await revocations.start(ctx.kafka!.kafka, [config.AUTH_EVENTS_TOPIC, config.ORGANIZATIONS_EVENTS_TOPIC], randomUUID(), logger);
-      const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
+      // Auto-pipelining: the counts of the requests in one turn of the event loop (a request's per-client
+      // and per-user counts among them) go to Redis in one write; each command keeps its own timeout.
+      const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500, enableAutoPipelining: true });
       redis.on('error', (err) => logger.warn({ err: err.message }, 'redis unavailable'));
       // Until the client is ready, every count goes to the in-memory insurance limiter; wait (briefly)
       // so the first requests are counted where the next ones will be. Redis down is no start-up failure.
@@ -84,16 +89,10 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
       };
 
       /** Verified, not revoked, within the per-user limit and of the role asked for; the same check for v1 and the seeds' routes. */
-      const authorize = async (req: Request, access: 'member' | 'admin', sent?: string): Promise<AccessClaims> => {
+      const check = createAuthorize({ verifier, revocations, limits });
+      const authorize = (req: Request, access: 'member' | 'admin', sent?: string): Promise<AccessClaims> =>
         // `sent`: a token the client presented otherwise (ClickBit's session cookie); else the bearer token.
-        const token = sent ?? bearerToken(req.get('authorization'));
-        if (!token) throw new UnauthorizedError('a bearer token is required');
-        const claims = await verifier.verify(token);
-        if (revocations.isRevoked(claims)) throw new UnauthorizedError('token revoked');
-        await limits.user(claims.sub);
-        if (access === 'admin') requireAdmin(claims);
-        return claims;
-      };
+        check(sent ?? bearerToken(req.get('authorization')), access);
 
       // Who the client is and whether it came over TLS, as `trust proxy` allows, read before the
       // forwarding headers a client may have sent are removed.
@@ -134,16 +133,24 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
       app.use((req, res, next) => (req.path.startsWith('/api/v1/') ? next() : outsideApi(req, res, next)));
       app.use(async (req, res: Response<unknown, EdgeLocals>, next) => {
         const client = res.locals.clientAddress ?? 'unknown';
-        await limits.client(client);
+        const clientAllowed = limits.client(client);
         const decision = decide(req.method, req.path);
-        if (decision.kind === 'not-found') throw new NotFoundError(`no route for ${req.method} ${req.path}`);
-        if (decision.kind === 'method-not-allowed') {
+        if (decision.kind !== 'route') {
+          await clientAllowed;
+          if (decision.kind === 'not-found') throw new NotFoundError(`no route for ${req.method} ${req.path}`);
           res.setHeader('Allow', decision.allowed.join(', '));
           throw new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}`);
         }
-        if (decision.rule.strict) await limits.strict(client);
-        if (decision.rule.access !== 'public') await authorize(req, decision.rule.access);
-        proxies[decision.rule.target](req, res, next);
+        const { rule } = decision;
+        // The per-client count and the route's own checks run side by side (one Redis round trip of
+        // wait, not two in a row); both must pass, and the per-client 429 wins over any other refusal.
+        const [allowed, checked] = await Promise.allSettled([clientAllowed, (async () => {
+          if (rule.strict) await limits.strict(client);
+          if (rule.access !== 'public') await authorize(req, rule.access);
+        })()]);
+        if (allowed.status === 'rejected') throw allowed.reason;
+        if (checked.status === 'rejected') throw checked.reason;
+        proxies[rule.target](req, res, next);
       });
       return [
         { name: 'revocations', stop: () => revocations.stop() },

