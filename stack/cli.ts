@@ -1,15 +1,15 @@
 /**
- * tsx stack/cli.ts up|down|status [--profile dev|test] [kafka|mongo|zipkin ...]
+ * tsx stack/cli.ts up|down|status [--profile dev|test|bench] [kafka|mongo|zipkin ...]
  *
- * up      starts the profile's Kafka, MongoDB server and Zipkin (reusing running ones), prints endpoints
+ * up      starts the profile's Kafka, MongoDB server and Zipkin (or only the servers named; reusing running ones), prints endpoints
  * down    stops them (or only the servers named)
  * status  prints up/down for each server; exit code 1 if any is down
  */
-import { SERVERS, StackError, profileFromEnv, stackDown, stackEndpoints, stackStatus, stackUp, type StackEndpoints } from './stack';
+import { SERVERS, StackError, type ServerName, profileFromEnv, stackDown, stackEndpoints, stackStatus, stackUp, type StackEndpoints } from './stack';
 
-const USAGE = 'usage: tsx stack/cli.ts up|down|status [--profile dev|test] [kafka|mongo|zipkin ...]';
+const USAGE = 'usage: tsx stack/cli.ts up|down|status [--profile dev|test|bench] [kafka|mongo|zipkin ...]';
 
-function parse(argv: string[]): { command: string; profile: 'dev' | 'test'; servers: string[] } {
+function parse(argv: string[]): { command: string; profile: 'dev' | 'test' | 'bench'; servers: ServerName[] } {
   let profile = 'dev';
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -20,10 +20,10 @@ function parse(argv: string[]): { command: string; profile: 'dev' | 'test'; serv
     else rest.push(a);
   }
   const [command = 'help', ...servers] = rest;
-  if (profile !== 'dev' && profile !== 'test') throw new StackError(`Unknown profile "${profile}": use dev or test.\n${USAGE}`);
+  if (profile !== 'dev' && profile !== 'test' && profile !== 'bench') throw new StackError(`Unknown profile "${profile}": use dev, test or bench.\n${USAGE}`);
   const bad = servers.filter((s) => !(SERVERS as readonly string[]).includes(s));
   if (bad.length > 0) throw new StackError(`Unknown server(s) ${bad.join(', ')}: use ${SERVERS.join(', ')}.\n${USAGE}`);
-  return { command, profile, servers };
+  return { command, profile, servers: servers as ServerName[] };
 }
 
 function printEndpoints(e: StackEndpoints): void {
@@ -37,9 +37,8 @@ async function main(): Promise<number> {
   const p = profileFromEnv(profile);
   switch (command) {
     case 'up': {
-      if (servers.length > 0) throw new StackError('`up` starts all three servers; name servers only with `down`.');
       const t0 = Date.now();
-      const r = await stackUp(p, (line) => console.log(`[${profile}] ${line}`));
+      const r = await stackUp(p, (line) => console.log(`[${profile}] ${line}`), servers.length > 0 ? servers : undefined);
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       console.log(`${profile} stack up in ${secs} s (started: ${r.started.length > 0 ? r.started.join(', ') : 'none, all reused'})`);
       printEndpoints(r);

@@ -24,7 +24,7 @@ export type ServerName = 'kafka' | 'mongo' | 'zipkin';
 export const SERVERS: readonly ServerName[] = ['kafka', 'mongo', 'zipkin'];
 
 export interface StackProfile {
-  name: 'dev' | 'test';
+  name: 'dev' | 'test' | 'bench';
   kafkaPort: number;
   kafkaControllerPort: number;
   mongoPort: number;
@@ -33,6 +33,8 @@ export interface StackProfile {
   mongoPersistent: boolean;
   /** test: Kafka data is wiped and reformatted each time the broker starts, and on stackDown. */
   freshKafka: boolean;
+  /** JVM heap flags of the MongoDB server (bench: a million students in memory, sized up front so no full GC stalls it). */
+  mongoHeap: readonly string[];
 }
 
 export interface StackEndpoints {
@@ -63,12 +65,14 @@ function jvmFlags(): string[] {
   const custom = process.env['STACK_JVM_FLAGS'];
   return [...(custom !== undefined ? custom.split(/\s+/).filter(Boolean) : DEFAULT_JVM_FLAGS), '-Djava.awt.headless=true'];
 }
-const HEAP: Record<ServerName, string> = { kafka: '-Xmx512m', mongo: '-Xmx256m', zipkin: '-Xmx192m' };
+const HEAP: Record<Exclude<ServerName, 'mongo'>, string> = { kafka: '-Xmx512m', zipkin: '-Xmx192m' };
 const LABEL: Record<ServerName, string> = { kafka: 'Kafka', mongo: 'MongoDB', zipkin: 'Zipkin' };
 
 const DEFAULTS = {
-  dev: { kafkaPort: 9092, kafkaControllerPort: 9093, mongoPort: 27017, zipkinPort: 9411, mongoPersistent: true, freshKafka: false },
-  test: { kafkaPort: 19092, kafkaControllerPort: 19093, mongoPort: 27117, zipkinPort: 19411, mongoPersistent: false, freshKafka: true },
+  dev: { kafkaPort: 9092, kafkaControllerPort: 9093, mongoPort: 27017, zipkinPort: 9411, mongoPersistent: true, freshKafka: false, mongoHeap: ['-Xmx256m'] },
+  test: { kafkaPort: 19092, kafkaControllerPort: 19093, mongoPort: 27117, zipkinPort: 19411, mongoPersistent: false, freshKafka: true, mongoHeap: ['-Xmx256m'] },
+  /** Benchmarks that load more than the test stack should hold (bench/students.bench.ts starts only its MongoDB). */
+  bench: { kafkaPort: 29092, kafkaControllerPort: 29093, mongoPort: 27217, zipkinPort: 29411, mongoPersistent: false, freshKafka: true, mongoHeap: ['-Xms12g', '-Xmx12g', '-Xmn1g'] },
 } as const;
 
 const PORT_ENV = {
@@ -87,9 +91,9 @@ export class StackError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Profiles and endpoints
 
-export function profileFromEnv(name: 'dev' | 'test', env: NodeJS.ProcessEnv = process.env): StackProfile {
-  if (name !== 'dev' && name !== 'test') {
-    throw new StackError(`Unknown stack profile "${String(name)}": use "dev" or "test".`);
+export function profileFromEnv(name: 'dev' | 'test' | 'bench', env: NodeJS.ProcessEnv = process.env): StackProfile {
+  if (name !== 'dev' && name !== 'test' && name !== 'bench') {
+    throw new StackError(`Unknown stack profile "${String(name)}": use "dev", "test" or "bench".`);
   }
   const d = DEFAULTS[name];
   const port = (key: PortKey): number => {
@@ -109,6 +113,7 @@ export function profileFromEnv(name: 'dev' | 'test', env: NodeJS.ProcessEnv = pr
     zipkinPort: port('zipkinPort'),
     mongoPersistent: d.mongoPersistent,
     freshKafka: d.freshKafka,
+    mongoHeap: d.mongoHeap,
   };
   const ports = (Object.keys(PORT_ENV) as PortKey[]).map((k) => p[k]);
   if (new Set(ports).size !== ports.length) {
@@ -530,7 +535,7 @@ function prepareMongo(p: StackProfile, jars: string): Launch {
     storage = path.join(dir, 'data.mv');
   }
   return {
-    args: [marker(p, 'mongo'), HEAP.mongo, ...jvmFlags(), '-cp', path.join(jars, '*'), path.join(STACK_SRC, 'MongoServerLauncher.java'), HOST, String(p.mongoPort), storage],
+    args: [marker(p, 'mongo'), ...p.mongoHeap, ...jvmFlags(), '-cp', path.join(jars, '*'), path.join(STACK_SRC, 'MongoServerLauncher.java'), HOST, String(p.mongoPort), storage],
     env: process.env,
   };
 }
@@ -658,16 +663,21 @@ async function startServer(p: StackProfile, s: ServerName, log: (line: string) =
 }
 
 /**
- * Starts whatever is not already running (in parallel) and waits until all three servers are ready.
- * Servers of this profile that are already up and healthy are reused. On failure, the servers this
- * call started are stopped again and a StackError explains what went wrong.
+ * Starts whatever is not already running (in parallel) and waits until all three servers (or `only`
+ * those) are ready. Servers of this profile that are already up and healthy are reused. On failure,
+ * the servers this call started are stopped again and a StackError explains what went wrong.
  */
-export async function stackUp(p: StackProfile, log: (line: string) => void = () => undefined): Promise<StackEndpoints & { started: string[] }> {
+export async function stackUp(
+  p: StackProfile,
+  log: (line: string) => void = () => undefined,
+  only: readonly ServerName[] = SERVERS,
+): Promise<StackEndpoints & { started: string[] }> {
   checkJava();
   for (const d of ['pids', 'logs']) fs.mkdirSync(path.join(profileDir(p), d), { recursive: true });
   return withLock(path.join(profileDir(p), '.lock'), `${p.name} stack`, async () => {
-    const results = await Promise.allSettled(SERVERS.map((s) => startServer(p, s, log)));
-    const started = SERVERS.filter((_, i) => results[i]?.status === 'fulfilled' && (results[i] as PromiseFulfilledResult<string>).value === 'started');
+    const which = SERVERS.filter((s) => only.includes(s));
+    const results = await Promise.allSettled(which.map((s) => startServer(p, s, log)));
+    const started = which.filter((_, i) => results[i]?.status === 'fulfilled' && (results[i] as PromiseFulfilledResult<string>).value === 'started');
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (errors.length > 0) {
       if (started.length > 0) {

@@ -10,7 +10,7 @@ import { IdCounter } from '../infrastructure/id-counter';
 import { RollClaims, ROLL_CLAIMS } from '../infrastructure/roll-claims';
 import { IDEMPOTENCY_KEYS } from '../infrastructure/idempotency';
 import { IMPORT_JOBS, IMPORT_SOURCES } from '../infrastructure/import-jobs';
-import { studentsCollection } from '../projections/students';
+import { purgeStudentsReadModel } from '../projections/students';
 
 export interface StudentView extends StudentRecord {
   version: number;
@@ -56,7 +56,7 @@ export class Students {
    */
   async purgeOrganization(org: string): Promise<void> {
     const prefix = { $regex: `^${escapeRegex(org)}:` };
-    await studentsCollection(this.db).deleteMany({ org });
+    await purgeStudentsReadModel(this.db, org);
     await this.db.collection<{ _id: string }>(ROLL_CLAIMS).deleteMany({ _id: prefix });
     await this.db.collection<{ _id: string }>(IDEMPOTENCY_KEYS).deleteMany({ _id: prefix });
     await this.db.collection<{ org: string }>(IMPORT_JOBS).deleteMany({ org });

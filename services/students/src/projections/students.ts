@@ -3,8 +3,13 @@ import type { EventEnvelope } from '@sms/shared/events';
 import { deletedOrganizationsOf } from '@sms/shared/tenancy';
 import { applyVersioned, ensureVersionIndex, type Projection } from '@sms/shared/projection';
 import type { PendingStudentEvent } from '../domain/student.events';
+import { postingChange, postingsCollection, postingWrites, purgePostings, writePostings } from './student-postings';
+import { idOfStream } from './student-terms';
 
-/** The students read model: what lists and searches read. `_id` = stream id; deletions are tombstones. */
+/**
+ * The students read model: what lists and searches read. `_id` = stream id; deletions are tombstones.
+ * Beside it, the search index (student-postings.ts), written by the same projection.
+ */
 export interface StudentRow {
   _id: string;
   version: number;
@@ -26,7 +31,8 @@ export interface StudentRow {
 export const STUDENTS = 'students';
 export const studentsCollection = (db: Db): Collection<StudentRow> => db.collection<StudentRow>(STUDENTS);
 
-function changes(event: PendingStudentEvent): Partial<StudentRow> {
+/** The row fields an event sets (the bench builds its rows with it, as the projector does). */
+export function rowChanges(event: PendingStudentEvent): Partial<StudentRow> {
   switch (event.type) {
     case 'students.student.created.v1': {
       const d = event.data;
@@ -59,22 +65,42 @@ export const studentsProjection: Projection = {
   async setup(db) {
     const students = studentsCollection(db);
     await ensureVersionIndex(students as unknown as Collection<{ _id: string; version: number }>);
-    // Led by the organization (every query is tenant-scoped), then the filter or sort key.
+    // For the searches the postings do not serve (student-search.ts): led by the organization, then a
+    // sort key (and the id that breaks its ties), or the grade. mongo-java-server ignores them (it uses
+    // unique indexes only); the postings are what keeps searches off a collection scan there.
     await students.createIndex({ org: 1, deleted: 1, id: 1 });
     await students.createIndex({ org: 1, deleted: 1, grade: 1, id: 1 });
-    await students.createIndex({ org: 1, deleted: 1, rollLower: 1 });
+    await students.createIndex({ org: 1, deleted: 1, rollLower: 1, id: 1 });
     await students.createIndex({ org: 1, deleted: 1, nameLower: 1, id: 1 });
     await students.createIndex({ org: 1, deleted: 1, age: 1, id: 1 });
+    await students.createIndex({ org: 1, deleted: 1, created_at: 1, id: 1 });
+    // The search index needs only its `_id` index: every read and write of it is by exact `_id`.
   },
   async reset(db) {
     await studentsCollection(db).drop().catch(() => undefined);
+    await postingsCollection(db).drop().catch(() => undefined);
   },
   async apply(event: EventEnvelope, db) {
     if (!event.type.startsWith('students.student.')) return;
     // A deleted organization's rows were removed with it; its late or replayed events must not bring them back.
     if (await deletedOrganizationsOf(db).isDeleted(event.tenant)) return;
+    const studentEvent = event as unknown as PendingStudentEvent;
+    const id = idOfStream(event.tenant, event.subject);
+    if (id !== undefined) {
+      // The search index first (idempotent, order-free), then the row: once a search can return the
+      // row at this version, the index holds this version too.
+      const before = studentEvent.type === 'students.student.deleted.v1' ? await studentsCollection(db).findOne({ _id: event.subject }) : null;
+      const change = postingChange(studentEvent, event.version, before && before.name !== undefined ? before : null);
+      await writePostings(db, postingWrites(event.tenant, id, change));
+    }
     await applyVersioned(studentsCollection(db), event.subject, event.version, {
-      $set: { ...changes(event as unknown as PendingStudentEvent), org: event.tenant },
+      $set: { ...rowChanges(studentEvent), org: event.tenant },
     });
   },
 };
+
+/** A deleted organization's read model: its rows and its search index. Idempotent. */
+export async function purgeStudentsReadModel(db: Db, org: string): Promise<void> {
+  await studentsCollection(db).deleteMany({ org });
+  await purgePostings(db, org);
+}
