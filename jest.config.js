@@ -9,6 +9,8 @@ const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironmen
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60_000,
+  // A test that times out can leave a consumer behind; the run must still end (CI would wait for its limit).
+  forceExit: true,
   projects: [
     {
       ...common,

@@ -63,4 +63,4 @@ it('drops a read model, replays 10,000 events and gets an identical read model',
   const after = await rows.find().sort({ _id: 1 }).toArray();
   expect(after).toHaveLength(STREAMS);
   expect(after).toEqual(before);
-});
+}, 180_000);
