@@ -15,16 +15,18 @@ import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import type { AnyBulkWriteOperation, Collection, Db, Document, Filter, Sort } from 'mongodb';
+import { stampEvents, type EventEnvelope } from '@sms/shared/events';
 import { createKafka } from '@sms/shared/kafka';
 import { connectMongo } from '@sms/shared/mongo';
 import { createLogger } from '@sms/shared/logging';
+import { applyVersioned } from '@sms/shared/projection';
 import { startService } from '@sms/shared/service';
 import { readConfig } from '../services/students/src/config';
 import type { PendingStudentEvent } from '../services/students/src/domain/student.events';
 import { IdCounter } from '../services/students/src/infrastructure/id-counter';
 import { postingChange, postingsCollection, postingWrites, type PostingDocument } from '../services/students/src/projections/student-postings';
 import { rowKey } from '../services/students/src/projections/student-terms';
-import { rowChanges, studentsCollection, type StudentRow } from '../services/students/src/projections/students';
+import { rowChanges, studentsCollection, studentsProjection, type StudentRow } from '../services/students/src/projections/students';
 import { studentsService } from '../services/students/src/service';
 import { profileFromEnv, stackDown, stackUp } from '../stack/stack';
 
@@ -36,6 +38,7 @@ const CREATES = Number(process.env.BENCH_CREATES ?? 2_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const RATE = Number(process.env.BENCH_RATE ?? 40);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const APPLIES = Number(process.env.BENCH_APPLIES ?? 1_000);
 /** Also load the measured organization into a collection of its own, to measure that design too. */
 const PER_ORG = process.env.BENCH_PER_ORG !== '0';
 
@@ -75,14 +78,14 @@ const LAST = (
 ).split(' ');
 const GRADES = Array.from({ length: 12 }, (_, i) => String(i + 1));
 
-interface Student {
+type Student = {
   id: number;
   name: string;
   age: number;
   roll_no: string;
   grade: string;
   created_at: string;
-}
+};
 
 function student(r: () => number, id: number, at: number): Student {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
@@ -269,7 +272,8 @@ async function measureCreates(url: string, token: string, run: string, rows: Col
       const id = await createStudent(url, token, b);
       const answered = performance.now();
       for (;;) {
-        if ((await rows.countDocuments({ _id: rowKey(org, id) }, { limit: 1 })) > 0 && (await visible(url, token, b.roll_no))) break;
+        // findOne, not countDocuments: an aggregation, which mongo-java-server answers with a scan.
+        if ((await rows.findOne({ _id: rowKey(org, id) }, { projection: { _id: 1 } })) && (await visible(url, token, b.roll_no))) break;
         await sleep(2);
       }
       lags.push(performance.now() - answered);
@@ -277,6 +281,34 @@ async function measureCreates(url: string, token: string, run: string, rows: Col
   }
   await Promise.all(inflight);
   return { perSecond, allVisibleAfter, lags };
+}
+
+/**
+ * The projector's cost per create, in this process: the projection as it is (postings, then the row)
+ * beside the row alone (what it wrote before the index), one event at a time, alternating blocks.
+ */
+async function measureApply(db: Db, run: string): Promise<{ withIndex: number[]; rowOnly: number[] }> {
+  const r = random(11);
+  const envelope = (org: string, id: number): EventEnvelope => ({
+    ...stampEvents('students', rowKey(org, id), 1, [{ type: 'students.student.created.v1', data: student(r, id, Date.UTC(2026, 0, 1)) }], { tenant: org, actor: 'bench' })[0]!,
+  });
+  const withIndex: number[] = [];
+  const rowOnly: number[] = [];
+  for (let block = 0; block < APPLIES / 100; block++) {
+    for (let i = 0; i < 100; i++) {
+      const e = envelope(`bench-apply-${run}`, block * 100 + i + 1);
+      const t0 = performance.now();
+      await studentsProjection.apply(e, db);
+      withIndex.push(performance.now() - t0);
+    }
+    for (let i = 0; i < 100; i++) {
+      const e = envelope(`bench-rows-${run}`, block * 100 + i + 1);
+      const t0 = performance.now();
+      await applyVersioned(studentsCollection(db), e.subject, e.version, { $set: { ...rowChanges(e as unknown as PendingStudentEvent), org: e.tenant } });
+      rowOnly.push(performance.now() - t0);
+    }
+  }
+  return { withIndex, rowOnly };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,7 +333,7 @@ async function benchmark(mongoUrl: string): Promise<void> {
   const token = issuer.token(org);
 
   const service = await startService(studentsService(readConfig({
-    LOG_LEVEL: 'silent', PORT: '0', MONGO_URL: mongoUrl, MONGO_DB: dbName, KAFKA_BROKERS: kafkaBrokers,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', PORT: '0', MONGO_URL: mongoUrl, MONGO_DB: dbName, KAFKA_BROKERS: kafkaBrokers,
     EVENTS_TOPIC: `${dbName}.students.events`, ORGANIZATIONS_EVENTS_TOPIC: `${dbName}.organizations.events`, AUTH_JWKS_URL: await issuer.jwksUrl,
   })));
   const mongo = await connectMongo(mongoUrl, 'bench-raw');
@@ -349,14 +381,19 @@ async function benchmark(mongoUrl: string): Promise<void> {
   const creates = await measureCreates(service.url, token, run, rows, org);
   console.log(`\ncreates (POST /api/v1/students, ${CREATES} at concurrency ${CONCURRENCY}): ${creates.perSecond.toFixed(0)}/s; the last one found by a search ${creates.allVisibleAfter.toFixed(1)} s after the first was sent`);
   console.log(`write-to-visible lag (201 → found by GET ?roll_no=, ${RATE}/s for ${SECONDS} s, ${creates.lags.length} creates): p50 ${ms(percentile(creates.lags, 50))} ms, p99 ${ms(percentile(creates.lags, 99))} ms`);
+
+  say(`applying ${APPLIES} create events in process, with the index and the row alone`);
+  const apply = await measureApply(db, run);
+  const applyStats = (xs: number[]) => `p50 ${ms(percentile(xs, 50))} ms, p99 ${ms(percentile(xs, 99))} ms`;
+  console.log(`projector, one create event (in process, ${APPLIES} each): postings + row ${applyStats(apply.withIndex)}; row alone (before the index) ${applyStats(apply.rowOnly)}; ratio p50 ${(percentile(apply.withIndex, 50) / percentile(apply.rowOnly, 50)).toFixed(1)}`);
   console.log(`load: ${TOTAL} rows and ${postingDocs} posting documents in ${loadSeconds.toFixed(0)} s`);
 
+  await service.stop();
   const admin = createKafka(kafkaBrokers.split(','), 'bench-students', createLogger('bench', 'silent')).admin();
   await admin.connect();
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(dbName));
   await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
-  await service.stop();
   await db.dropDatabase();
   await mongo.close();
   issuer.server.close();
