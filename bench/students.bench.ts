@@ -29,6 +29,7 @@ import { rowKey } from '../services/students/src/projections/student-terms';
 import { rowChanges, studentsCollection, studentsProjection, type StudentRow } from '../services/students/src/projections/students';
 import { studentsService } from '../services/students/src/service';
 import { profileFromEnv, stackDown, stackUp } from '../stack/stack';
+import { seededRandom } from '../tests/support/random';
 
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 1_000_000);
 const ORG_SIZE = Number(process.env.BENCH_ORG ?? 100_000);
@@ -49,14 +50,7 @@ const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.
 // ---------------------------------------------------------------------------------------------
 // Data: reproducible students (names from several languages, so substrings repeat as in real schools)
 
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 const FIRST = (
   'James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David Barbara Richard Susan Joseph Jessica Thomas Sarah ' +
   'Charles Karen Daniel Nancy Matthew Lisa Anthony Betty Mark Sandra Paul Ashley Steven Emily Andrew Donna Joshua Michelle Kevin Carol ' +

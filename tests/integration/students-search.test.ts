@@ -8,6 +8,7 @@ import { candidates, postingChange, postingsCollection, postingWrites, writePost
 import { plainSearch, searchStudents, type Page, type SearchLimits } from '../../services/students/src/projections/student-search';
 import { purgeStudentsReadModel, studentsCollection, studentsProjection } from '../../services/students/src/projections/students';
 import { testEndpoints, unique } from '../support/backbone';
+import { seededRandom } from '../support/random';
 
 // The search index against the real MongoDB server: whatever the history and however often or
 // concurrently it is applied, a search answers exactly what the plain query on the rows answers.
@@ -17,15 +18,7 @@ let db: Db;
 const orgA = unique('org-a');
 const orgB = unique('org-b');
 
-/** A deterministic random source, so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 const rnd = random(20261130);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const SYLLABLES = ['an', 'na', 'Li', 'wu', 'Mar', 'tin', 'ez', 'Jo', 'hn', 'son', 'ë', 'Ö', '😀', '.*', '(', ' ', '-', 'İ', 'ß', 'x'];
