@@ -101,6 +101,20 @@ describe('the shared HTTP app', () => {
     expect(res.text).toContain('http_request_duration_seconds');
   });
 
+  it('writes one access line per request: id, method, URL, client, status and time, no headers', async () => {
+    lines.length = 0;
+    await request(app).post('/echo?x=1').set('x-request-id', 'access-1').set('cookie', 'user_session=s3cret').send({ name: 'Ada' });
+    const [line, ...rest] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rest).toEqual([]);
+    expect(line).toMatchObject({ level: 'info', msg: 'request completed', req: { id: 'access-1', method: 'POST', url: '/echo?x=1' }, res: { statusCode: 201 } });
+    expect(typeof line?.responseTime).toBe('number');
+    expect((line?.req as Record<string, unknown>).remoteAddress).toMatch(/127\.0\.0\.1|::1/);
+    expect(JSON.stringify(line)).not.toMatch(/headers|s3cret/);
+    lines.length = 0;
+    await request(app).get('/conflict');
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 'warn', res: { statusCode: 409 } });
+  });
+
   it('never logs credentials', async () => {
     lines.length = 0;
     await request(app).post('/echo').set('authorization', 'Bearer top-secret-token').send({ name: 'Ada' });

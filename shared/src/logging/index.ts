@@ -10,6 +10,14 @@ export const REDACTED_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.headers["x-internal-token"]',
 ];
 
+/**
+ * Stdout, written asynchronously: a line is queued, and lines queued while a write is in flight go
+ * out together in the next one (one syscall per request at the gateway was a tenth of its CPU). pino
+ * flushes what is queued synchronously when the process exits. One destination per process.
+ */
+let stdout: pino.DestinationStream | undefined;
+const asyncStdout = () => (stdout ??= pino.destination({ dest: 1, sync: false }));
+
 /** JSON logs on stdout, each line carrying the active trace and span ids. */
 export function createLogger(service: string, level: LoggerOptions['level'] = 'info', destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = {
@@ -25,5 +33,5 @@ export function createLogger(service: string, level: LoggerOptions['level'] = 'i
       return { trace_id: traceId, span_id: spanId };
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? asyncStdout());
 }
