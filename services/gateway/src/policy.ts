@@ -47,6 +47,11 @@ function matches(rule: RouteRule, path: string): boolean {
   return path === rule.path || path.startsWith(rule.path.endsWith('/') ? rule.path : `${rule.path}/`);
 }
 
+/** The rule's path as a route name for traces: `/api/v1/auth/login`, `/api/v1/students/*`. */
+export function routeName(rule: RouteRule): string {
+  return rule.path.endsWith('$') ? rule.path.slice(0, -1) : `${rule.path.replace(/\/$/, '')}/*`;
+}
+
 export type Decision = { kind: 'route'; rule: RouteRule } | { kind: 'not-found' } | { kind: 'method-not-allowed'; allowed: string[] };
 
 export function decide(method: string, path: string, routes: readonly RouteRule[] = ROUTES): Decision {

@@ -5,6 +5,7 @@ import type { RequestHandler } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '@sms/shared/http';
 import { ServiceUnavailableError } from '@sms/shared/errors';
+import { traceHeaders } from '@sms/shared/telemetry';
 import type { Logger } from 'pino';
 import { CircuitOpenError, UNAVAILABLE_STATUSES, type UpstreamBreaker } from './breaker';
 import { filterProxiedHeaders, type EdgeLocals } from './edge';
@@ -62,8 +63,10 @@ export function proxyTo(name: string, target: string, timeoutMs: number, logger:
         // The gateway's security, CORS and HSTS headers win over the service's (edge.ts).
         filterProxiedHeaders(proxyRes, res);
       },
-      // The client as the gateway resolved it (TRUST_PROXY), not merely the peer of the socket.
+      // The client as the gateway resolved it (TRUST_PROXY), not merely the peer of the socket; the
+      // trace context of the gateway's server span (instead of the client's own, which is its parent).
       proxyReq: (proxyReq, _req, res) => {
+        for (const [header, value] of Object.entries(traceHeaders())) proxyReq.setHeader(header, value);
         const { clientAddress, secure } = ((res as ServerResponse & { locals?: EdgeLocals }).locals ?? {});
         if (clientAddress) proxyReq.setHeader('x-forwarded-for', clientAddress);
         if (secure !== undefined) proxyReq.setHeader('x-forwarded-proto', secure ? 'https' : 'http');

@@ -7,10 +7,11 @@ import { MethodNotAllowedError, NotFoundError } from '@sms/shared/errors';
 import type { HealthCheck } from '@sms/shared/health';
 import { ensureTopics } from '@sms/shared/kafka';
 import type { ServiceDefinition } from '@sms/shared/service';
+import { setRequestRoute, traceHeaders } from '@sms/shared/telemetry';
 import { breakerSettings, createBreakers } from './breaker';
 import { trustProxySetting, type Config } from './config';
 import { cors, hstsOnlyOverTls, type EdgeLocals } from './edge';
-import { decide, type Target } from './policy';
+import { decide, routeName, type Target } from './policy';
 import { proxyTo, STRIPPED_HEADERS } from './proxy';
 import { createRateLimits } from './rate-limits';
 import { createAuthorize } from './authorize';
@@ -113,7 +114,12 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         authorize,
         limits,
         logger,
-        fetch: (service: Target, url: URL, init: RequestInit) => breakers[service].fetch(url, init),
+        // The seed routes' calls to the services join the request's trace (fetch is not instrumented).
+        fetch: (service: Target, url: URL, init: RequestInit) => {
+          const headers = new Headers(init.headers);
+          for (const [header, value] of Object.entries(traceHeaders())) headers.set(header, value);
+          return breakers[service].fetch(url, { ...init, headers });
+        },
       };
       const outsideApi = Router();
       outsideApi.use(docsRoutes({
@@ -142,6 +148,7 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
           throw new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}`);
         }
         const { rule } = decision;
+        setRequestRoute(routeName(rule));
         // The per-client count and the route's own checks run side by side (one Redis round trip of
         // wait, not two in a row); both must pass, and the per-client 429 wins over any other refusal.
         const [allowed, checked] = await Promise.allSettled([clientAllowed, (async () => {
