@@ -3,18 +3,23 @@
 // breaker, proxy), beside two baselines in the same run: the students service called directly, and a
 // bare node:http proxy (no checks at all) in front of the same service, the practical limit.
 //   npm run build && npm run bench:gateway      (test-profile local stack; services from dist/)
-//   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=32 BENCH_RATE=500 npm run bench:gateway
+//   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=32 BENCH_RATE=50 npm run bench:gateway
 //   BENCH_CPU_PROF=/tmp/gw-prof npm run bench:gateway   (CPU profiles of the gateway and students, written when they stop)
 // Every service and the bare proxy run as child processes; autocannon (the load generator) runs in
-// this process. Max throughput: BENCH_CONNECTIONS connections as fast as they go. Latency: a fixed
-// offered rate (autocannon overallRate) of BENCH_RATE req/s (default: a quarter of the slowest target's
-// max throughput, at most 250/s: on 2 shared cores, with the load generator, students and MongoDB on
+// this process. Max throughput: BENCH_CONNECTIONS connections as fast as they go, one target at a
+// time. Latency: a fixed offered rate of BENCH_RATE req/s to each target, evenly spaced and
+// interleaved (open loop; default: the three together offer a quarter of the slowest target's max
+// throughput, at most 100/s each: on 2 shared cores, with the load generator, students and MongoDB on
 // the same cores, half of saturation already queues), each response timed exactly (hrtime).
+// BENCH_GATEWAY_ENV='LOG_LEVEL=warn OTEL_SDK_DISABLED=true': variables for the gateway alone (what a
+// setting costs at the gateway).
 // Trace sampling: every request is traced by default; the standard OTEL_* variables are passed on to
 // every service, so `OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1` samples
 // a tenth of the requests on all three paths alike (the bare proxy has no tracing of its own).
-// The three targets alternate, round by round; each number is the median over the rounds.
+// The three targets alternate, round by round; each throughput and CPU number is the median over the
+// rounds, each latency percentile is over every answer of every round.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -29,7 +34,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const FIXED_RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
-const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? 10);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const password = 'correct horse battery staple';
 
@@ -165,18 +169,57 @@ async function maxThroughput(target: Target, headers: Record<string, string>, se
   return { perSecond: n / seconds, hopCpu: target.hop ? (after[0]! - before[0]!) / n : 0, serviceCpu: (after[1]! - before[1]!) / n };
 }
 
-/** p50/p99 in ms at the fixed rate, every response timed with hrtime (autocannon's histogram keeps whole ms). */
-async function latencyAtRate(target: Target, headers: Record<string, string>, rate: number): Promise<{ p50: number; p99: number; rate: number }> {
-  const times: number[] = [];
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url: target.url, headers, connections: RATE_CONNECTIONS, overallRate: rate, duration: SECONDS }, (err, r) => (err ? reject(err as Error) : resolve(r)));
-    instance.on('response', (_client, status, _bytes, ms) => {
-      if (status === 200) times.push(ms);
+interface AtRate {
+  /** Each answer's time in ms. */
+  times: number[];
+  failed: number;
+  /** CPU ms per request of the hop at this rate (no contention). */
+  hopCpu: number;
+}
+
+/**
+ * A fixed offered rate, open loop and interleaved: one request every 1/(rate x targets) s on a schedule,
+ * to the targets in turn (so each gets `rate` req/s, evenly spaced, and all of them meet the same
+ * background: garbage collections, the brokers' housekeeping, the other processes), whatever the
+ * answers before it. Not autocannon's `overallRate`: it sends each second's quota back to back at the
+ * start of the second, which measures queueing behind its own burst. Each request is timed with hrtime
+ * from its send to the end of its answer, over kept-alive connections (as many as are in flight).
+ */
+async function latencyAtRate(targets: Target[], headers: Record<string, string>, rate: number): Promise<Map<string, AtRate>> {
+  const agent = new HttpAgent({ keepAlive: true });
+  const results = new Map(targets.map((t) => [t.name, { times: [] as number[], failed: 0, hopCpu: 0 }]));
+  const one = (target: Target) => new Promise<void>((resolve) => {
+    const result = results.get(target.name)!;
+    const sent = process.hrtime.bigint();
+    const req = httpRequest(target.url, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode === 200) result.times.push(Number(process.hrtime.bigint() - sent) / 1e6);
+        else result.failed += 1;
+        resolve();
+      });
     });
+    req.on('error', () => { result.failed += 1; resolve(); });
+    req.end();
   });
-  if (result.non2xx + result.errors > 0.01 * result.requests.total) throw new Error(`${target.name}: ${result.non2xx + result.errors} requests failed at ${rate}/s`);
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99), rate: result.requests.total / SECONDS };
+  const perTarget = Math.round(rate * SECONDS);
+  const interval = 1000 / (rate * targets.length);
+  const cpuBefore = targets.map((t) => cpuMs(t.hop));
+  const start = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < perTarget * targets.length; i++) {
+    const wait = start + i * interval - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(one(targets[i % targets.length]!));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  for (const [i, t] of targets.entries()) {
+    const result = results.get(t.name)!;
+    result.hopCpu = t.hop ? (cpuMs(t.hop) - cpuBefore[i]!) / perTarget : 0;
+    if (result.failed > 0.01 * perTarget) throw new Error(`${t.name}: ${result.failed} of ${perTarget} requests failed at ${rate}/s`);
+  }
+  return results;
 }
 
 /** Newest modification time of the files under `dir`, in ms. */
@@ -221,6 +264,7 @@ async function main(): Promise<void> {
     ...common, ...env, OTEL_SERVICE_NAME: name,
   });
 
+  const gatewayOnly = Object.fromEntries((process.env.BENCH_GATEWAY_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   say(`run ${run}: starting auth, students, gateway and the bare proxy as child processes`);
   service('auth', {
     PORT: String(authPort), MONGO_DB: `${run}_auth`, EVENTS_TOPIC: topics.auth, ORGANIZATIONS_EVENTS_TOPIC: topics.organizations,
@@ -237,6 +281,7 @@ async function main(): Promise<void> {
     ORGANIZATIONS_URL: url(nowherePort), AUTH_EVENTS_TOPIC: topics.auth, ORGANIZATIONS_EVENTS_TOPIC: topics.organizations,
     // Limits this load never reaches, so the benchmark measures the checks, not 429s; counters of this run only.
     RATE_LIMIT_PREFIX: `bench:${run}:gw`, RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_USER_PER_MINUTE: '1000000', RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+    ...gatewayOnly,
   });
   const bareProxy = spawnChild('bare proxy', ['-e', BARE_PROXY], REPO_ROOT, { PATH: process.env.PATH, BARE_PORT: String(barePort), BARE_TARGET: url(studentsPort) });
   await waitFor('students', ok(`${url(studentsPort)}/health/ready`));
@@ -260,7 +305,7 @@ async function main(): Promise<void> {
   ];
   for (const t of targets) await waitFor(`${t.name} to serve the read`, ok(t.url, headers), 20_000);
 
-  say(`warm-up (3 s each), then ${ROUNDS} rounds of max throughput (${CONNECTIONS} connections, ${SECONDS} s), then ${ROUNDS} rounds at a fixed rate (${RATE_CONNECTIONS} connections, ${SECONDS} s)`);
+  say(`warm-up (3 s each), then ${ROUNDS} rounds of max throughput (${CONNECTIONS} connections, ${SECONDS} s), then ${ROUNDS} rounds at a fixed rate (evenly spaced, the three targets in turn, ${SECONDS} s)`);
   for (const t of targets) await maxThroughput(t, headers, 3);
   // Rotate the order round by round so that no target always runs right after another one.
   const rounds = Array.from({ length: ROUNDS }, (_, round) => targets.map((_, i) => targets[(i + round) % targets.length]!));
@@ -273,22 +318,27 @@ async function main(): Promise<void> {
     }
   }
   const slowest = Math.min(...targets.map((t) => median(max[t.name]!.map((m) => m.perSecond))));
-  const rate = FIXED_RATE ?? Math.max(10, Math.min(250, Math.floor(slowest / 4 / 10) * 10));
-  const lat: Record<string, Array<{ p50: number; p99: number; rate: number }>> = {};
+  const rate = FIXED_RATE ?? Math.max(10, Math.min(100, Math.floor(slowest / 4 / targets.length / 10) * 10));
+  const lat: Record<string, AtRate[]> = {};
   for (const [round, order] of rounds.entries()) {
-    for (const t of order) {
-      const l = await latencyAtRate(t, headers, rate);
+    const results = await latencyAtRate(order, headers, rate);
+    for (const t of targets) {
+      const l = results.get(t.name)!;
       (lat[t.name] ??= []).push(l);
-      say(`round ${round + 1} ${t.name} at ${rate}/s (achieved ${l.rate.toFixed(0)}/s): p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms`);
+      const sorted = [...l.times].sort((x, y) => x - y);
+      say(`round ${round + 1} ${t.name} at ${rate}/s: p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, CPU per request: hop ${l.hopCpu.toFixed(2)} ms`);
     }
   }
+  // Latency percentiles over every answer of every round.
+  const pooled = (name: string) => lat[name]!.flatMap((l) => l.times).sort((x, y) => x - y);
 
   const summary = Object.fromEntries(targets.map((t) => [t.name, {
     max: median(max[t.name]!.map((m) => m.perSecond)),
     hopCpu: median(max[t.name]!.map((m) => m.hopCpu)),
     serviceCpu: median(max[t.name]!.map((m) => m.serviceCpu)),
-    p50: median(lat[t.name]!.map((l) => l.p50)),
-    p99: median(lat[t.name]!.map((l) => l.p99)),
+    p50: percentile(pooled(t.name), 50),
+    p99: percentile(pooled(t.name), 99),
+    hopCpuAtRate: median(lat[t.name]!.map((l) => l.hopCpu)),
   }]));
   const direct = summary.direct!;
   const bare = summary['bare proxy']!;
@@ -296,15 +346,16 @@ async function main(): Promise<void> {
   const ms = (n: number) => `${n.toFixed(2)} ms`;
   const sampler = process.env.OTEL_SDK_DISABLED === 'true' ? 'tracing off (OTEL_SDK_DISABLED)'
     : process.env.OTEL_TRACES_SAMPLER ? `OTEL_TRACES_SAMPLER=${process.env.OTEL_TRACES_SAMPLER} ${process.env.OTEL_TRACES_SAMPLER_ARG ?? ''}`.trim() : 'every request traced';
-  console.log(`\nGET /api/v1/students/<id> with a member token; medians of ${ROUNDS} rounds of ${SECONDS} s; LOG_LEVEL=${LOG_LEVEL}; ${sampler}\n`);
-  console.log(`| path | max req/s (${CONNECTIONS} connections) | p50 at ${rate}/s | p99 at ${rate}/s | CPU per request: hop | CPU per request: students |\n|---|---|---|---|---|---|`);
+  const gatewaySettings = process.env.BENCH_GATEWAY_ENV ? `; at the gateway only: ${process.env.BENCH_GATEWAY_ENV}` : '';
+  console.log(`\nGET /api/v1/students/<id> with a member token; medians of ${ROUNDS} rounds of ${SECONDS} s; LOG_LEVEL=${LOG_LEVEL}; ${sampler}${gatewaySettings}\n`);
+  console.log(`| path | max req/s (${CONNECTIONS} connections) | p50 at ${rate}/s | p99 at ${rate}/s | hop CPU per request, at max | hop CPU per request, at ${rate}/s | students CPU per request, at max |\n|---|---|---|---|---|---|---|`);
   for (const t of targets) {
     const s = summary[t.name]!;
-    console.log(`| ${t.name} | ${s.max.toFixed(0)} | ${ms(s.p50)} | ${ms(s.p99)} | ${t.hop ? ms(s.hopCpu) : '-'} | ${ms(s.serviceCpu)} |`);
+    console.log(`| ${t.name} | ${s.max.toFixed(0)} | ${ms(s.p50)} | ${ms(s.p99)} | ${t.hop ? ms(s.hopCpu) : '-'} | ${t.hop ? ms(s.hopCpuAtRate) : '-'} | ${ms(s.serviceCpu)} |`);
   }
   console.log(`\nthroughput gateway/bare proxy = ${(gateway.max / bare.max).toFixed(2)} (target >= 0.80), gateway/direct = ${(gateway.max / direct.max).toFixed(2)}, bare proxy/direct = ${(bare.max / direct.max).toFixed(2)}`);
   console.log(`added median at ${rate}/s: gateway - bare proxy = ${ms(gateway.p50 - bare.p50)} (target < 1 ms), gateway - direct = ${ms(gateway.p50 - direct.p50)}, bare proxy - direct = ${ms(bare.p50 - direct.p50)}`);
-  console.log(`CPU per request of the hop: gateway / bare proxy = ${(gateway.hopCpu / bare.hopCpu).toFixed(1)}`);
+  console.log(`CPU per request of the hop: gateway / bare proxy = ${(gateway.hopCpu / bare.hopCpu).toFixed(1)} at max, ${(gateway.hopCpuAtRate / bare.hopCpuAtRate).toFixed(1)} at ${rate}/s`);
 
   await stopChildren();
   // This run's databases and topics go; its Redis counters expire within a minute.
