@@ -7,6 +7,8 @@
  * - per user (the verified token's `sub`), on routes that need a token (`RATE_LIMIT_USER_PER_MINUTE`).
  * Over a limit: TooManyRequestsError, a 429 problem with `Retry-After` written by the problem handler.
  *
+ * A request waits for Redis's count only near a general limit (countAhead, below).
+ *
  * When Redis is unreachable or slow the limits do not open: each call falls back to an in-memory
  * insurance limiter with the same limits (per instance rather than cluster-wide) until Redis is back.
  */
@@ -56,20 +58,73 @@ export function createRateLimits(redis: Redis, opts: RateLimitOptions): RateLimi
     opts.logger.warn({ redisStatus: redis.status }, 'Redis not ready: rate limits fall back to this instance\'s memory');
   };
 
-  const consume = async (l: RateLimiterRedis, key: string, what: string) => {
+  const consume = async (counted: Promise<unknown>, what: string) => {
     warnIfDegraded();
     try {
-      await l.consume(key);
+      await counted;
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       throw new TooManyRequestsError(`too many requests ${what}; try again later`, Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
     }
   };
+  // The general limits count ahead (countAhead, below); the strict one always waits for Redis.
+  const clientAhead = countAhead(byClient, opts.perClientPerMinute);
+  const userAhead = countAhead(byUser, opts.perUserPerMinute);
 
   return {
-    client: (address) => consume(byClient, clientKey(address), 'from this client'),
-    strict: (address) => consume(strict, clientKey(address), 'to sign in or sign up from this client'),
-    user: (sub) => consume(byUser, sub, 'for this user'),
+    client: (address) => consume(clientAhead(clientKey(address)), 'from this client'),
+    strict: (address) => consume(strict.consume(clientKey(address)), 'to sign in or sign up from this client'),
+    user: (sub) => consume(userAhead(sub), 'for this user'),
+  };
+}
+
+/** Share of a limit below which a count need not be waited for. */
+const HEADROOM = 0.8;
+/** Keys whose last count is remembered (client addresses and users); the oldest is forgotten first. */
+const KNOWN_KEYS = 50_000;
+
+/**
+ * The count goes to Redis on every request, but the request waits for Redis's answer only near the
+ * limit. Each key's last count from Redis (and when its window ends) is kept here with the requests of
+ * this instance still being counted; while those together stay within 80% of the limit, the request
+ * goes on at once and its count is settled in the background (the Redis round trip was the largest
+ * part of the gateway's added latency). Beyond that, or for a key not seen yet in its window, the
+ * request waits for Redis's answer as before, and over the limit it is refused.
+ *
+ * Exact for a single gateway: its own counts in flight are included, and Redis answers in order. With
+ * several gateways, one that has not heard Redis for a key since the others pushed it past 80% can let
+ * through the requests that reach it before Redis's next answer for that key (one round trip), so the
+ * limit can be exceeded by about what arrives in one round trip per instance. The strict limits (login,
+ * signup, organization creation) always wait.
+ */
+export function countAhead(limiter: Pick<RateLimiterRedis, 'consume'>, points: number): (key: string) => Promise<unknown> {
+  const known = new Map<string, { consumed: number; resetAt: number; inFlight: number }>();
+  const note = (key: string, res: RateLimiterRes) => {
+    const entry = known.get(key);
+    const resetAt = Date.now() + res.msBeforeNext;
+    if (entry) Object.assign(entry, { consumed: res.consumedPoints, resetAt });
+    else {
+      if (known.size >= KNOWN_KEYS) known.delete(known.keys().next().value!);
+      known.set(key, { consumed: res.consumedPoints, resetAt, inFlight: 0 });
+    }
+  };
+  return (key) => {
+    const entry = known.get(key);
+    const ahead = entry !== undefined && Date.now() < entry.resetAt && entry.consumed + entry.inFlight + 1 <= points * HEADROOM;
+    if (ahead) entry.inFlight += 1;
+    const counted = limiter.consume(key).then(
+      (res) => note(key, res),
+      (err: unknown) => {
+        if (err instanceof RateLimiterRes) note(key, err);
+        throw err;
+      },
+    ).finally(() => {
+      if (ahead) entry.inFlight -= 1;
+    });
+    if (!ahead) return counted;
+    // Refused or failed in the background: noted above for the next request; this one has gone on.
+    counted.catch(() => undefined);
+    return Promise.resolve();
   };
 }
 

@@ -1,0 +1,70 @@
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { countAhead } from './rate-limits';
+
+/** A real (in-memory) limiter whose answers are held until the test releases them: Redis, slowed down at will. */
+function heldLimiter(points: number) {
+  const memory = new RateLimiterMemory({ points, duration: 60 });
+  const held: Array<() => void> = [];
+  return {
+    held,
+    release: () => held.splice(0).forEach((go) => go()),
+    consume: (key: string) => new Promise<RateLimiterRes>((resolve, reject) => held.push(() => void memory.consume(key).then(resolve, reject))),
+  };
+}
+const state = (p: Promise<unknown>) => {
+  const s = { settled: 'pending' as 'pending' | 'resolved' | 'rejected' };
+  p.then(() => (s.settled = 'resolved'), () => (s.settled = 'rejected'));
+  return s;
+};
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('countAhead', () => {
+  it('waits for the first count of a key, then lets requests well within the limit go on before their count is back', async () => {
+    const limiter = heldLimiter(10);
+    const count = countAhead(limiter, 10);
+    const first = state(count('k'));
+    await tick();
+    expect(first.settled).toBe('pending');
+    limiter.release();
+    await tick();
+    expect(first.settled).toBe('resolved');
+
+    const second = state(count('k'));
+    await tick();
+    expect(second.settled).toBe('resolved');
+    expect(limiter.held).toHaveLength(1); // its count is still on its way, and will be made
+    limiter.release();
+  });
+
+  it('waits near the limit and refuses beyond it: never more than the limit from one instance, however many at once', async () => {
+    const limiter = heldLimiter(10);
+    const count = countAhead(limiter, 10);
+    const first = count('k');
+    limiter.release();
+    await first;
+    const burst = Array.from({ length: 20 }, () => state(count('k')));
+    await tick();
+    // With 1 counted, 7 more fit within 80% of 10 and go on at once; the other thirteen wait for their counts.
+    expect(burst.filter((s) => s.settled === 'resolved')).toHaveLength(7);
+    limiter.release();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(burst.filter((s) => s.settled === 'resolved')).toHaveLength(9);
+    expect(burst.filter((s) => s.settled === 'rejected')).toHaveLength(11);
+    // Over the limit now: the next one waits, and is refused with the time to wait.
+    const next = count('k');
+    limiter.release();
+    await expect(next).rejects.toBeInstanceOf(RateLimiterRes);
+  });
+
+  it('keeps each key apart', async () => {
+    const limiter = heldLimiter(10);
+    const count = countAhead(limiter, 10);
+    const a = count('a');
+    limiter.release();
+    await a;
+    const b = state(count('b'));
+    await tick();
+    expect(b.settled).toBe('pending');
+    limiter.release();
+  });
+});
