@@ -2,7 +2,7 @@ import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'n
 import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
-import { createProxyMiddleware } from 'http-proxy-middleware';
+import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin } from 'http-proxy-middleware';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '@sms/shared/http';
 import { ServiceUnavailableError } from '@sms/shared/errors';
 import { traceHeaders } from '@sms/shared/telemetry';
@@ -53,6 +53,11 @@ export function proxyTo(name: string, target: string, timeoutMs: number, logger:
     agent,
     changeOrigin: false,
     xfwd: true,
+    // Not the default logger plugin: it built two URLs for every answer to log a line we do not use
+    // (the access log and `error` below say what happened). Still the guards against crashes on
+    // socket errors, and the `on` handlers.
+    ejectPlugins: true,
+    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
     // Only the wait for the service: http-proxy's `timeout` (on the client's socket) would fire at the
     // same moment and drop the client's connection instead of answering 504. Slow clients are bounded
     // by the server's headers and request timeouts.
