@@ -124,10 +124,22 @@ describe('JWT seed: /users (admin only)', () => {
     const badEmail = await send('PUT', `/users/${userId}`, { json: { email: 'not-an-email' }, headers: bearer(admin) });
     expect(badEmail.status).toBe(400);
     expect(badEmail.body).toEqual({ detail: expect.any(String) });
-    const passwordChange = await send('PUT', `/users/${userId}`, { json: { password: 'a brand new passphrase' }, headers: bearer(admin) });
-    expect(pick(passwordChange)).toEqual({ status: 400, body: { detail: expect.stringMatching(/password/) } });
+    const weakReset = await send('PUT', `/users/${userId}`, { json: { password: 'password123' }, headers: bearer(admin) });
+    expect(pick(weakReset)).toEqual({ status: 400, body: { detail: expect.stringMatching(/common|password/i) } });
     const broken = await send('PUT', `/users/${userId}`, { raw: '[', headers: bearer(admin) });
     expect(broken.status).toBe(422);
+  });
+
+  it('sets a user\'s password from PUT: the old one stops working, the user\'s tokens are revoked', async () => {
+    const created = await send('POST', '/users/', { json: { username: 'user5', email: 'user5@example.com', password }, headers: bearer(admin) });
+    const id = created.body.id as string;
+    const before = (await send('POST', '/auth/login', { form: { username: 'user5', password } })).body.access_token as string;
+    const reset = await send('PUT', `/users/${id}`, { json: { password: 'a brand new passphrase', role: 'user' }, headers: bearer(admin) });
+    expect(pick(reset)).toEqual({ status: 200, body: { id, username: 'user5', email: 'user5@example.com', role: 'user' } });
+    expect((await send('POST', '/auth/login', { form: { username: 'user5', password } })).status).toBe(401);
+    expect((await send('POST', '/auth/login', { form: { username: 'user5', password: 'a brand new passphrase' } })).status).toBe(200);
+    await eventually(async () => ((await send('GET', '/users/', { headers: bearer(before) })).status === 401 ? true : undefined));
+    expect(pick(await send('GET', '/users/', { headers: bearer(before) }))).toEqual({ status: 401, body: INVALID });
   });
 
   it('is admin-only: 200 for an admin, 403 for a user, 401 without or with a forged token', async () => {

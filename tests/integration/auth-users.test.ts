@@ -112,6 +112,24 @@ describe('admin user management', () => {
     expect((await api.post('/api/v1/auth/login', { username: 'dave', password })).status).toBe(403);
   });
 
+  it('an admin sets a forgotten password: the policy applies, the old password and sessions end; users cannot', async () => {
+    const created = await api.post('/api/v1/users', { username: 'erin', email: 'erin@example.com', password }, bearer(adminToken));
+    const id = created.body.user.id;
+    const erinToken = await login('erin');
+    const reset = (token: string, body: unknown, target = id) =>
+      fetch(`${api.url}/api/v1/users/${target}/password`, { method: 'PUT', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await reset(erinToken, { newPassword: 'erin sets her own' })).status).toBe(403);
+    expect((await reset(adminToken, { newPassword: 'password123' })).status).toBe(400);
+    expect((await reset(adminToken, { newPassword: 'a brand new passphrase', currentPassword: password })).status).toBe(400);
+    expect((await reset(adminToken, { newPassword: 'a brand new passphrase' }, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    const done = await reset(adminToken, { newPassword: 'a brand new passphrase' });
+    expect(done.status).toBe(200);
+    expect(((await done.json()) as { user: { id: string } }).user.id).toBe(id);
+    expect((await api.get('/api/v1/auth/me', bearer(erinToken))).status).toBe(401);
+    expect((await api.post('/api/v1/auth/login', { username: 'erin', password })).status).toBe(401);
+    expect((await api.post('/api/v1/auth/login', { username: 'erin', password: 'a brand new passphrase' })).status).toBe(200);
+  });
+
   it.each([
     ['a non-uuid id', '/api/v1/users/not-an-id'],
     ['an unknown id', '/api/v1/users/00000000-0000-4000-8000-000000000000'],
@@ -130,6 +148,8 @@ describe('tenant isolation', () => {
 
     expect((await api.get(`/api/v1/users/${mine}`, bearer(other))).status).toBe(404);
     expect((await fetch(`${api.url}/api/v1/users/${mine}`, { method: 'DELETE', headers: bearer(other) })).status).toBe(404);
+    const reset = await fetch(`${api.url}/api/v1/users/${mine}/password`, { method: 'PUT', headers: { ...bearer(other), 'content-type': 'application/json' }, body: JSON.stringify({ newPassword: 'taken over by another org' }) });
+    expect(reset.status).toBe(404);
     const list = await eventually(async () => {
       const res = await api.get('/api/v1/users', bearer(other));
       return res.body.items?.length === 1 ? res : undefined;

@@ -17,6 +17,7 @@ import {
   LoginBody,
   Organization,
   RefreshBody,
+  ResetPasswordBody,
   RoleField,
   SignupBody,
   UpdateUserBody,
@@ -181,6 +182,15 @@ export const authOperations: OperationSpec[] = [
     body: { schema: named('UpdateUserBody', UpdateUserBody) },
     responses: { 200: { description: 'The changed user.', body: UserAnswer, headers: etag } },
     problems: [400, 401, 403, 404, 409, 412, 413, 415],
+  },
+  {
+    method: 'put', path: '/api/v1/users/{id}/password', operationId: 'resetUserPassword', tags: [USERS], security: 'bearer', role: 'admin',
+    summary: 'Set a user\'s password (a forgotten one)',
+    description: 'No current password needed; the same password policy as signup. Revokes every session of the user.',
+    params: { path: UserPath },
+    body: { schema: named('ResetPasswordBody', ResetPasswordBody) },
+    responses: { 200: { description: 'The user.', body: UserAnswer, headers: etag } },
+    problems: [400, 401, 403, 404, 413, 415],
   },
   {
     method: 'delete', path: '/api/v1/users/{id}', operationId: 'deleteUser', tags: [USERS], security: 'bearer', role: 'admin',

@@ -27,6 +27,8 @@ export const AdminChangeBody = z
 export const AdminLoginBody = z.object({ email: Email, password: Password }).strict();
 export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(300) }).strict();
 export const ChangePasswordBody = z.object({ currentPassword: Password, newPassword: Password }).strict();
+/** An admin setting another user's password (a forgotten one): no current password. */
+export const ResetPasswordBody = z.object({ newPassword: Password }).strict();
 
 export const RoleField = z.enum(['admin', 'user']);
 export const CreateUserBody = z.object({ username: Username, email: Email, password: Password, role: RoleField.default('user') }).strict();

@@ -6,7 +6,7 @@ import { parseWith } from '@sms/shared/http';
 import { requireAdmin, type AccessClaims } from '@sms/shared/auth';
 import type { Accounts, UserView } from '../application/accounts';
 import { usersCollection, type UserRow } from '../projections/users';
-import { CreateUserBody, IfMatch, ListUsersQuery, UpdateUserBody, UserId } from './schemas';
+import { CreateUserBody, IfMatch, ListUsersQuery, ResetPasswordBody, UpdateUserBody, UserId } from './schemas';
 
 
 /** Admin-only user management, always inside the admin's own organization. */
@@ -58,6 +58,14 @@ export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request)
     const body = parseWith(UpdateUserBody, req.body);
     const ifMatch = req.get('if-match') === undefined ? undefined : parseWith(IfMatch, req.get('if-match'), 'If-Match header');
     send(res, await accounts.updateUser(claims.org, id, body, meta(req, claims), ifMatch));
+  });
+
+  // A new password set by an admin (the user forgot theirs): every session of the user is revoked.
+  router.put('/:id/password', async (req, res) => {
+    const claims = admin(req);
+    const id = idOf(req);
+    const { newPassword } = parseWith(ResetPasswordBody, req.body);
+    send(res, await accounts.resetPassword(claims.org, id, newPassword, meta(req, claims)));
   });
 
   router.delete('/:id', async (req, res) => {

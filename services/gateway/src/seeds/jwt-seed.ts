@@ -40,7 +40,6 @@ export const TEXTS = {
   inactive: 'Inactive user',
   userNotFound: 'User not found',
   userExists: 'User already exists',
-  passwordNotHere: 'password cannot be changed here: the user changes it with POST /api/v1/auth/password',
 } as const;
 
 const refusals = oauth2Refusals;
@@ -120,11 +119,19 @@ export function jwtSeedRoutes(deps: JwtSeedDeps): Router {
 
   router.put('/users/:id', perClient, admin, json, async (req, res) => {
     const { password, ...changes } = parseBody(UpdateUserBody, req);
-    if (password !== undefined) throw new SeedError(400, TEXTS.passwordNotHere);
+    // The other fields first (a taken username or email refuses the whole update), then a new password
+    // set by the admin (auth's reset: the password policy applies, the user's sessions are revoked).
+    let up: Upstream | undefined;
+    if (Object.keys(changes).length > 0) {
+      up = await call('auth', req, res, 'PATCH', userPath(req), { token: 'client', body: changes });
+      if (up.status !== 200) throw failed(up, { 404: TEXTS.userNotFound, 409: [400, TEXTS.userExists] });
+    }
+    if (password !== undefined) {
+      up = await call('auth', req, res, 'PUT', `${userPath(req)}/password`, { token: 'client', body: { newPassword: password } });
+      if (up.status !== 200) throw failed(up, { 404: TEXTS.userNotFound });
+    }
     // Nothing to change: the user as it is (auth refuses an empty change).
-    if (Object.keys(changes).length === 0) return readUser(req, res);
-    const up = await call('auth', req, res, 'PATCH', userPath(req), { token: 'client', body: changes });
-    if (up.status !== 200) throw failed(up, { 404: TEXTS.userNotFound, 409: [400, TEXTS.userExists] });
+    if (!up) return readUser(req, res);
     res.json(userOf(up));
   });
 
