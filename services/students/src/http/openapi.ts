@@ -62,12 +62,68 @@ const StudentHistory = named(
   }),
 );
 
+const ImportJob = named(
+  'ImportJob',
+  z.object({
+    id: z.string().regex(/^[0-9a-f]{32}$/),
+    status: z.enum(['queued', 'running', 'succeeded', 'completed_with_errors', 'failed'])
+      .describe('`completed_with_errors` when any row failed; `failed` when the job itself could not go on (`failure` says why).'),
+    total: z.number().int().describe('Rows in the file.'),
+    processed: z.number().int(),
+    created: z.number().int(),
+    failed: z.number().int().describe('Rows refused.'),
+    errors: z.array(z.object({
+      row: z.number().int().describe('1 for the first row after the header.'),
+      line: z.number().int().describe('The line of the file the row starts on.'),
+      column: z.string().optional(),
+      code: z.enum(['invalid_field', 'field_count', 'roll_no_taken', 'student_exists']),
+      message: z.string(),
+    })).describe('The first 100 row errors.'),
+    error_count: z.number().int().describe('All row errors.'),
+    bytes: z.number().int(),
+    sha256: z.string(),
+    columns: z.array(z.string()),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    started_at: z.iso.datetime().optional(),
+    finished_at: z.iso.datetime().optional(),
+    failure: z.string().optional(),
+  }),
+);
+const ImportJobAnswer = named('ImportJobAnswer', z.object({ job: ImportJob }));
+const CsvFile = z.string().describe(
+  'The CSV file itself (UTF-8, comma-separated): a header naming the columns in any order (`name`, `age`, `roll_no`, `grade` required; '
+  + '`id`, `email`, `date_of_birth` optional), then one student per row.',
+);
+const IMPORTS = 'Student imports';
+const jobLocation = { Location: { description: 'The job: `/api/v1/students/imports/{id}`.' } };
+
 const StudentPath = z.object({ id: PathId.describe('The student id (a positive integer).') });
 const IfMatchHeader = z.object({ 'If-Match': IfMatch.optional().describe('The version you read (`ETag`); a stale one is a 412.') });
 const etag = { ETag: { description: 'The version of the student, e.g. `"3"`.' } };
 const TAG = 'Students';
 
 export const studentsOperations: OperationSpec[] = [
+  {
+    method: 'post', path: '/api/v1/students/imports', operationId: 'importStudents', tags: [IMPORTS], security: 'bearer', role: 'admin',
+    summary: 'Import students from a CSV file',
+    description: 'The file is checked while it streams in (size, UTF-8, CSV, header) and refused as a whole (nothing stored) if it fails; '
+      + 'then each row becomes an ordinary create in the background. The same bytes uploaded again are the same job (200). '
+      + 'Bad rows are reported in the job and the others go on.',
+    body: { schema: CsvFile, contentTypes: ['text/csv', 'application/csv'] },
+    responses: {
+      202: { description: 'A new job, queued.', body: ImportJobAnswer, headers: jobLocation },
+      200: { description: 'This organization uploaded the same file before: that job.', body: ImportJobAnswer, headers: jobLocation },
+    },
+    problems: [400, 401, 403, 413, 415],
+  },
+  {
+    method: 'get', path: '/api/v1/students/imports/{id}', operationId: 'getStudentImport', tags: [IMPORTS], security: 'bearer', role: 'admin',
+    summary: 'Progress and row errors of an import',
+    params: { path: z.object({ id: z.string().describe('The job id from `Location`.') }) },
+    responses: { 200: { description: 'The job.', body: ImportJobAnswer } },
+    problems: [401, 403, 404],
+  },
   {
     method: 'post', path: '/api/v1/students', operationId: 'createStudent', tags: [TAG], security: 'bearer', role: 'admin',
     summary: 'Add a student to the caller\'s organization',
@@ -132,7 +188,10 @@ export const studentsOpenApi = () =>
     title: 'students',
     version: '1.0.0',
     description: 'Student records of every organization: members read and search, admins write.',
-    tags: [{ name: TAG, description: 'Student records of the caller\'s organization: members read, admins write.' }],
+    tags: [
+      { name: TAG, description: 'Student records of the caller\'s organization: members read, admins write.' },
+      { name: IMPORTS, description: 'CSV uploads that become background jobs (admins).' },
+    ],
     operations: studentsOperations,
   });
 
