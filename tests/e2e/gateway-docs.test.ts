@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage } from 'playwright-core';
 import { unresolvedRefs } from '@sms/shared/openapi';
+import { ROUTES } from '../../services/gateway/src/policy';
 import { startPlatform, type Platform } from '../support/platform';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -61,6 +62,19 @@ describe('GET /openapi.json at the gateway', () => {
     for (const [, , op] of ops) for (const tag of op.tags) expect(tagNames).toContain(tag);
     expect(doc['x-missing-services'].map((m: any) => m.name)).not.toEqual(expect.arrayContaining(['auth']));
     expect(doc['x-missing-services'].map((m: any) => m.name)).not.toEqual(expect.arrayContaining(['students']));
+  });
+
+  it('documents every method of every route in the gateway\'s policy table (HEAD aside)', () => {
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, item]) => Object.keys(item).map((method) => [method.toUpperCase(), path.replace(/\{[^}]+\}/g, 'x')] as const));
+    const covers = (rule: (typeof ROUTES)[number], path: string) =>
+      rule.path.endsWith('$') ? path === rule.path.slice(0, -1) : path === rule.path || path.startsWith(rule.path.endsWith('/') ? rule.path : `${rule.path}/`);
+    const missing = ROUTES.flatMap((rule) => rule.methods.filter((m) => m !== 'HEAD')
+      .filter((m) => !documented.some(([method, path]) => method === m && covers(rule, path)))
+      .map((m) => `${m} ${rule.path}`));
+    expect(missing).toEqual([]);
+    // The CSV upload declares its media types, not JSON.
+    expect(Object.keys(doc.paths['/api/v1/students/imports'].post.requestBody.content)).toEqual(['text/csv', 'application/csv']);
   });
 
   it('has the v1 operations of auth and students, generated from the zod schemas the routes validate with', () => {

@@ -39,7 +39,7 @@ export const ROUTES: readonly RouteRule[] = [
   { methods: WRITE, path: '/api/v1/students', access: 'admin', target: 'students' },
   { methods: ['POST'], path: '/api/v1/organizations$', access: 'public', target: 'organizations', strict: true },
   { methods: READ, path: '/api/v1/organizations', access: 'public', target: 'organizations' },
-  { methods: ['PUT', 'PATCH', 'DELETE'], path: '/api/v1/organizations/', access: 'admin', target: 'organizations' },
+  { methods: ['PATCH', 'DELETE'], path: '/api/v1/organizations/', access: 'admin', target: 'organizations' },
 ];
 
 function matches(rule: RouteRule, path: string): boolean {
