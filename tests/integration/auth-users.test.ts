@@ -160,6 +160,32 @@ describe('tenant isolation', () => {
   });
 });
 
+describe('the last admin', () => {
+  it('cannot be demoted, deactivated or deleted (409 last_admin) until another admin exists', async () => {
+    const created = await api.post('/internal/v1/organizations/shelbyville/first-admin', { username: 'quimby', email: 'quimby@example.com', password }, internal);
+    expect(created.status).toBe(201);
+    const id = created.body.user.id as string;
+    const token = await login('quimby', 'shelbyville');
+    const call = (method: string, body?: unknown) => fetch(`${api.url}/api/v1/users/${id}`, {
+      method, headers: { ...bearer(token), 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    for (const [method, body] of [['PATCH', { role: 'user' }], ['PATCH', { active: false }], ['DELETE', undefined]] as const) {
+      const res = await call(method, body);
+      expect([method, body, res.status, ((await res.json()) as { code: string }).code]).toEqual([method, body, 409, 'last_admin']);
+    }
+    expect((await call('PATCH', { email: 'quimby@shelbyville.example' })).status).toBe(200);
+    const second = await api.post('/api/v1/users', { username: 'lou', email: 'lou@example.com', password, role: 'admin' }, bearer(token));
+    expect(second.status).toBe(201);
+    const demoted = await eventually(async () => {
+      const res = await call('PATCH', { role: 'user' });
+      return res.status === 200 ? res : undefined;
+    });
+    const { version } = ((await demoted.json()) as { user: { version: number } }).user;
+    // Settled in the read model before the next test compares it with a rebuild.
+    await eventually(async () => (await auth.context.mongo!.db.collection('users').findOne({ _id: id as never, version })) ?? undefined);
+  });
+});
+
 describe('the users read model', () => {
   it('is rebuilt from the topic to the same rows', async () => {
     const { db, kafka, admin } = { db: auth.context.mongo!.db, ...auth.context.kafka! };

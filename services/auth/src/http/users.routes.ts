@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
-import { NotFoundError } from '@sms/shared/errors';
+import { ConflictError, NotFoundError } from '@sms/shared/errors';
 import { escapeRegex } from '@sms/shared/mongo';
 import { parseWith } from '@sms/shared/http';
 import { requireAdmin, type AccessClaims } from '@sms/shared/auth';
@@ -19,6 +19,17 @@ export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request)
     return parsed.data;
   };
   const meta = (req: Request, claims: AccessClaims) => ({ tenant: claims.org, actor: claims.sub, correlationId: String(req.headers['x-request-id']) });
+  /**
+   * An organization keeps an active admin: demoting, deactivating or deleting its last one would leave
+   * nobody able to manage it (no admin can be created in an organization without one). Counted in the
+   * users read model; one that lags only refuses more, never less.
+   */
+  const keepAnAdmin = async (org: string, id: string) => {
+    const target = await accounts.userInOrg(org, id);
+    if (target.role !== 'admin' || !target.active) return;
+    const others = await usersCollection(db).countDocuments({ organizationId: org, role: 'admin', active: true, deleted: false, _id: { $ne: id } });
+    if (others === 0) throw new ConflictError('the organization\'s last active admin cannot be demoted, deactivated or deleted: make another admin first', 'last_admin');
+  };
   const send = (res: import('express').Response, user: UserView, status = 200) => res.status(status).set('ETag', `"${user.version}"`).json({ user });
 
   router.get('/', async (req, res) => {
@@ -56,6 +67,7 @@ export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request)
     const claims = admin(req);
     const id = idOf(req);
     const body = parseWith(UpdateUserBody, req.body);
+    if (body.role === 'user' || body.active === false) await keepAnAdmin(claims.org, id);
     const ifMatch = req.get('if-match') === undefined ? undefined : parseWith(IfMatch, req.get('if-match'), 'If-Match header');
     send(res, await accounts.updateUser(claims.org, id, body, meta(req, claims), ifMatch));
   });
@@ -70,7 +82,9 @@ export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request)
 
   router.delete('/:id', async (req, res) => {
     const claims = admin(req);
-    await accounts.deleteUser(claims.org, idOf(req), meta(req, claims));
+    const id = idOf(req);
+    await keepAnAdmin(claims.org, id);
+    await accounts.deleteUser(claims.org, id, meta(req, claims));
     res.status(204).end();
   });
 
