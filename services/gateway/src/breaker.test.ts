@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import { createLogger } from '@sms/shared/logging';
@@ -249,6 +249,30 @@ describe('proxyTo with a breaker', () => {
     }
     const res = await fetch(`${gatewayUrl}/x`);
     expect(((await res.json()) as { code: string }).code).toBe('circuit_open');
+  });
+
+  it('answers a body the client never finished with 408, and does not count it against the service', async () => {
+    // A real service: answers once the whole body is in.
+    service = await upstream((req, res) => {
+      req.resume();
+      req.on('end', () => status(200)(req, res));
+    });
+    await start(service.url, 100);
+    const truncated = () => new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(gatewayUrl).port), '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+      socket.write('POST /api/v1/students HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"name":"ab"');
+    });
+    for (let i = 0; i < 4; i++) {
+      const answer = await truncated();
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('"code":"request_timeout"');
+    }
+    expect(breaker.state).toBe('closed');
+    expect((await fetch(`${gatewayUrl}/api/v1/students`, { method: 'POST', body: '{}' })).status).toBe(200);
   });
 
   it('counts timeouts (504) and opens', async () => {

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
 import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin } from 'http-proxy-middleware';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '@sms/shared/http';
-import { ServiceUnavailableError } from '@sms/shared/errors';
+import { RequestTimeoutError, ServiceUnavailableError } from '@sms/shared/errors';
 import { traceHeaders } from '@sms/shared/telemetry';
 import type { Logger } from 'pino';
 import { CircuitOpenError, UNAVAILABLE_STATUSES, type UpstreamBreaker } from './breaker';
@@ -77,15 +77,21 @@ export function proxyTo(name: string, target: string, timeoutMs: number, logger:
         if (secure !== undefined) proxyReq.setHeader('x-forwarded-proto', secure ? 'https' : 'http');
       },
       error: (err: Error & { code?: string }, req, res) => {
-        settle(req, true);
+        // A body the client never finished sending (shorter than its Content-Length) keeps the service
+        // waiting too: the client's failure, not the service's, so no count against its breaker (else
+        // a few such requests would open the circuit for every tenant).
+        const clientStalled = !req.complete;
+        settle(req, !clientStalled);
         const timedOut = err.code === 'ECONNRESET' || err.code === 'ETIMEDOUT' || /timeout/i.test(err.message);
-        const problem = timedOut
-          ? new GatewayTimeoutError(`${name} did not answer in time`)
-          : new ServiceUnavailableError(`${name} is unavailable`);
+        const problem = clientStalled
+          ? new RequestTimeoutError('the request body did not arrive in full')
+          : timedOut
+            ? new GatewayTimeoutError(`${name} did not answer in time`)
+            : new ServiceUnavailableError(`${name} is unavailable`);
         logger.warn({ err: err.message, code: err.code, service: name }, 'proxy error');
         if (!('writeHead' in res)) return void (res as Socket).destroy();
         if (res.headersSent) return void res.end();
-        res.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': '1' });
+        res.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, ...(clientStalled ? { connection: 'close' } : { 'retry-after': '1' }) });
         res.end(JSON.stringify(toProblem(problem, req.url)));
       },
     },

@@ -49,6 +49,8 @@ export class ConflictError extends errorKind(409, 'conflict', 'Conflict') {
   }
 }
 
+/** The client did not send its whole request (a body shorter than its Content-Length) in time. */
+export class RequestTimeoutError extends errorKind(408, 'request_timeout', 'Request Timeout') {}
 export class PreconditionFailedError extends errorKind(412, 'precondition_failed', 'Precondition Failed') {}
 export class PayloadTooLargeError extends errorKind(413, 'payload_too_large', 'Payload Too Large') {}
 export class UnsupportedMediaTypeError extends errorKind(415, 'unsupported_media_type', 'Unsupported Media Type') {}
