@@ -48,18 +48,22 @@ export async function ensureTopics(admin: Admin, topics: Array<string | ITopicCo
       ...t,
       configEntries: [{ name: 'retention.ms', value: '-1' }, ...(t.configEntries ?? [])],
     }));
-  if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
-  // Another service may have created one of them a moment ago (then createTopics did not wait): wait
-  // until every partition has a leader, so reading offsets right after does not fail.
+  // Not kafkajs's own wait for leaders: on a broker just started and busy, its metadata request can
+  // fail with "This server does not host this topic-partition", which it does not retry (a CI run
+  // failed so). The loop below waits, retrying that too; it also covers a topic another service
+  // created a moment ago (then createTopics has nothing to wait for).
+  if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: false });
+  // Every partition must have a leader, so that reading offsets right after does not fail.
   const names = topics.map((t) => (typeof t === 'string' ? t : t.topic));
+  const attempts = 150;
   for (let attempt = 1; ; attempt++) {
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
       if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
     } catch (err) {
-      if (attempt >= 50) throw err;
+      if (attempt >= attempts) throw err;
     }
-    if (attempt >= 50) return;
+    if (attempt >= attempts) return;
     await sleep(100);
   }
 }
