@@ -237,6 +237,8 @@ describe('bad input', () => {
       { id: 64, name: 'No Grade', age: 10, roll_no: 'B-6' },
       { id: 65, ...john, roll_no: 'B 7 with spaces' },
       { id: 66, ...john, roll_no: 'B-8', grade: 10 },
+      { id: 67, ...john, roll_no: 'B-9', name: 'ab\ud800cd' },
+      { id: 68, ...john, roll_no: 'B-10', name: 'evil\u202Eman' },
     ];
     for (const body of bad) {
       const answer = await create(body);

@@ -5,7 +5,7 @@ import { ConcurrencyError, ConflictError, TooManyRequestsError } from '../errors
 import { createHealthKit } from '../health';
 import { createLogger } from '../logging';
 import { createMetrics } from '../metrics';
-import { createHttpApp, finishApp, parseWith } from './index';
+import { createHttpApp, finishApp, parseWith, plainText } from './index';
 
 const lines: string[] = [];
 const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
@@ -129,5 +129,18 @@ describe('error kinds', () => {
     expect(conflict).toMatchObject({ status: 409, code: 'version_conflict', name: 'ConcurrencyError' });
     expect(new ConflictError('x')).toMatchObject({ status: 409, code: 'conflict', title: 'Conflict' });
     expect(new TooManyRequestsError('x', 3)).toMatchObject({ status: 429, retryAfterSeconds: 3 });
+  });
+});
+
+describe('plainText', () => {
+  const name = plainText(20);
+  it.each([['Ada Lovelace'], ['Zoë'], ['محمد‌رضا'], ['👩‍🎓 Lisa'], ['  padded  ']])('takes %j', (s) => {
+    expect(name.safeParse(s).success).toBe(true);
+  });
+  it.each([
+    ['a control character', 'a\u0000b'], ['an unpaired surrogate', 'ab\ud800cd'], ['a replacement character (bytes that were not UTF-8)', 'a\ufffdb'],
+    ['a direction override', 'abc\u202Edef'], ['an isolate', 'a\u2066b'], ['nothing but spaces', '   '], ['too long', 'x'.repeat(21)],
+  ])('refuses %s', (_what, s) => {
+    expect(name.safeParse(s).success).toBe(false);
   });
 });

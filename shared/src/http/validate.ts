@@ -8,6 +8,18 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what =
   return result.data;
 }
 
+/**
+ * Characters no name or label needs: control characters, unpaired surrogates (not text: they cannot be
+ * stored as UTF-8), U+FFFD (what a parser puts where the bytes were not UTF-8) and the bidirectional
+ * overrides and isolates (they make text display other than it reads). Joiners (U+200C/U+200D) stay:
+ * some scripts and emoji need them.
+ */
+const NOT_TEXT = /[\p{Cc}\p{Cs}\uFFFD\u202A-\u202E\u2066-\u2069]/u;
+
+/** A trimmed, non-empty string of at most `max` characters, of text only (see NOT_TEXT). */
+export const plainText = (max: number) =>
+  z.string().trim().min(1).max(max).refine((s) => !NOT_TEXT.test(s), 'must be text: no control characters, invalid UTF-8 or direction overrides');
+
 /** An `If-Match` header holding an ETag that is a version (`"3"`, `W/"3"` or `3`). */
 export const IfMatch = z
   .string()

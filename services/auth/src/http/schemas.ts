@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { plainText } from '@sms/shared/http';
 
 // Request bodies of the v1 API. Strict: an unknown field (a `role` in a signup, say) is a 400.
-const text = (max: number) => z.string().trim().min(1).max(max).refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters');
 
 export const Username = z
   .string()
@@ -9,11 +9,11 @@ export const Username = z
 export const Email = z.email().max(254);
 /** Length and content are checked by the password policy, with a clear message. */
 export const Password = z.string().max(1024);
-export const Organization = text(100).regex(/^[A-Za-z0-9_-]+$/, 'must be an organization id');
+export const Organization = plainText(100).regex(/^[A-Za-z0-9_-]+$/, 'must be an organization id');
 
 export const SignupBody = z.object({ username: Username, email: Email, password: Password }).strict();
 export const LoginBody = z
-  .object({ username: text(254).optional(), email: Email.optional(), password: Password, organization: Organization.optional() })
+  .object({ username: plainText(254).optional(), email: Email.optional(), password: Password, organization: Organization.optional() })
   .strict()
   .refine((b) => b.username !== undefined || b.email !== undefined, { message: 'username or email is required', path: ['username'] });
 /** The organizations service names the user id, so a retried call is recognised. */
@@ -41,7 +41,7 @@ export const ListUsersQuery = z
   .object({
     role: RoleField.optional(),
     active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-    q: text(64).optional(),
+    q: plainText(64).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(64).optional(),
   })

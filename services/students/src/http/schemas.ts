@@ -1,13 +1,13 @@
 import { z } from 'zod';
+import { plainText } from '@sms/shared/http';
 
 // Request shapes of /api/v1/students. Strict: an unknown field is a 400, and so is a wrong type.
-const text = (max: number) => z.string().trim().min(1).max(max).refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters');
 
 export const StudentId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-export const Name = text(100);
+export const Name = plainText(100);
 export const Age = z.number().int('must be a whole number').min(3, 'must be at least 3').max(120, 'must be at most 120');
 export const RollNo = z.string().regex(/^[A-Za-z0-9-]{1,20}$/, 'must be 1-20 letters, digits or dashes');
-export const Grade = text(20);
+export const Grade = plainText(20);
 export const Email = z.email().max(254);
 export const DateOfBirth = z.iso.date('must be an ISO date, e.g. 2010-04-30');
 
@@ -51,7 +51,7 @@ export const MAX_LIMIT = 100;
 export const ListStudentsQuery = z
   .object({
     grade: Grade.optional(),
-    name: text(100).optional(),
+    name: plainText(100).optional(),
     roll_no: RollNo.optional(),
     min_age: queryInt('min_age', 0, 200).optional(),
     max_age: queryInt('max_age', 0, 200).optional(),
