@@ -20,11 +20,14 @@ const NOT_TEXT = /[\p{Cc}\p{Cs}\uFFFD\u202A-\u202E\u2066-\u2069]/u;
 export const plainText = (max: number) =>
   z.string().trim().min(1).max(max).refine((s) => !NOT_TEXT.test(s), 'must be text: no control characters, invalid UTF-8 or direction overrides');
 
-/** An `If-Match` header holding an ETag that is a version (`"3"`, `W/"3"` or `3`). */
+/**
+ * An `If-Match` header: an ETag that is a version (`"3"`, `W/"3"` or `3`), or `*` (any current
+ * version: the same as no precondition for a resource that exists, and it must, else 404).
+ */
 export const IfMatch = z
   .string()
-  .regex(/^(W\/)?"?\d{1,10}"?$/, 'If-Match must be a version, e.g. "3"')
-  .transform((v) => Number(v.replace(/\D/g, '')));
+  .regex(/^(\*|(W\/)?"?\d{1,10}"?)$/, 'If-Match must be a version, e.g. "3", or *')
+  .transform((v): number | undefined => (v === '*' ? undefined : Number(v.replace(/\D/g, ''))));
 
 /** The version a request's `If-Match` names, or undefined when it sent none. */
 export const ifMatchOf = (req: { get(name: string): string | undefined }): number | undefined =>

@@ -46,7 +46,4 @@ export const ListUsersQuery = z
     cursor: z.string().max(64).optional(),
   })
   .strict();
-export const IfMatch = z
-  .string()
-  .regex(/^(W\/)?"?\d{1,10}"?$/, 'If-Match must be a version, e.g. "3"')
-  .transform((v) => Number(v.replace(/\D/g, '')));
+export { IfMatch } from '@sms/shared/http';

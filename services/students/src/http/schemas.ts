@@ -66,8 +66,5 @@ export const ListStudentsQuery = z
   });
 export type ListStudentsQuery = z.infer<typeof ListStudentsQuery>;
 
-export const IfMatch = z
-  .string()
-  .regex(/^(W\/)?"?\d{1,10}"?$/, 'If-Match must be a version, e.g. "3"')
-  .transform((v) => Number(v.replace(/\D/g, '')));
+export { IfMatch } from '@sms/shared/http';
 export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1-200 visible ASCII characters');
