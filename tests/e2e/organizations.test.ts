@@ -193,6 +193,10 @@ describe('organizations through the gateway', () => {
     const org = await createOrganization();
     const email = `new-admin@${org.name.replace(/_/g, '-')}.test`;
     const newPassword = 'a much longer new passphrase';
+    // Another organization's admin email is taken, with the same code as at creation.
+    const other = await createOrganization();
+    const taken = await api.send('PATCH', `/api/v1/organizations/${org.id}`, { admin_email: other.email }, bearer(org.token));
+    expect([taken.status, taken.body.code]).toEqual([409, 'admin_email_taken']);
     const res = await api.send('PATCH', `/api/v1/organizations/${org.id}`, { admin_email: email, admin_password: newPassword }, bearer(org.token));
     expect(res.status).toBe(200);
     expect(res.body.organization.admin_email).toBe(email);

@@ -235,7 +235,7 @@ export class Accounts {
     }
     const adminEmail = change.email !== undefined && (await this.claims.holder(GLOBAL, 'admin-email', user.email)) === userId;
     if (adminEmail && change.email!.toLowerCase() !== user.email.toLowerCase()) {
-      await this.claims.claim(GLOBAL, 'admin-email', change.email!, userId);
+      await this.claimAdminEmail(change.email!, userId);
       const old = user.email;
       released.push(() => this.claims.release(GLOBAL, 'admin-email', old, userId));
     }
