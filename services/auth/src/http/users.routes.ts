@@ -2,11 +2,11 @@ import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
 import { ConflictError, NotFoundError } from '@sms/shared/errors';
 import { escapeRegex } from '@sms/shared/mongo';
-import { parseWith } from '@sms/shared/http';
+import { ifMatchOf, parseWith } from '@sms/shared/http';
 import { requireAdmin, type AccessClaims } from '@sms/shared/auth';
 import type { Accounts, UserView } from '../application/accounts';
 import { usersCollection, type UserRow } from '../projections/users';
-import { CreateUserBody, IfMatch, ListUsersQuery, ResetPasswordBody, UpdateUserBody, UserId } from './schemas';
+import { CreateUserBody, ListUsersQuery, ResetPasswordBody, UpdateUserBody, UserId } from './schemas';
 
 
 /** Admin-only user management, always inside the admin's own organization. */
@@ -68,8 +68,7 @@ export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request)
     const id = idOf(req);
     const body = parseWith(UpdateUserBody, req.body);
     if (body.role === 'user' || body.active === false) await keepAnAdmin(claims.org, id);
-    const ifMatch = req.get('if-match') === undefined ? undefined : parseWith(IfMatch, req.get('if-match'), 'If-Match header');
-    send(res, await accounts.updateUser(claims.org, id, body, meta(req, claims), ifMatch));
+    send(res, await accounts.updateUser(claims.org, id, body, meta(req, claims), ifMatchOf(req)));
   });
 
   // A new password set by an admin (the user forgot theirs): every session of the user is revoked.

@@ -2,13 +2,13 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Db } from 'mongodb';
 import { bearerToken, requireAdmin, type AccessClaims, type TokenVerifier } from '@sms/shared/auth';
 import { NotFoundError, UnauthorizedError, ValidationError } from '@sms/shared/errors';
-import { parseWith } from '@sms/shared/http';
+import { ifMatchOf, parseWith } from '@sms/shared/http';
 import type { StudentView, Students } from '../application/students';
 import type { StudentChanges } from '../domain/student.events';
 import { IdempotencyKeys } from '../infrastructure/idempotency';
 import { searchStudents } from '../projections/student-search';
 import type { StudentRow } from '../projections/students';
-import { CreateStudentBody, IdempotencyKey, IfMatch, ListStudentsQuery, PatchStudentBody, PathId, ReplaceStudentBody } from './schemas';
+import { CreateStudentBody, IdempotencyKey, ListStudentsQuery, PatchStudentBody, PathId, ReplaceStudentBody } from './schemas';
 
 export interface StudentsRouteDeps {
   students: Students;
@@ -35,7 +35,6 @@ const idOf = (req: Request): number => {
   if (!parsed.success) throw new NotFoundError('student not found: ids are positive integers');
   return parsed.data;
 };
-const ifMatchOf = (req: Request) => (req.get('if-match') === undefined ? undefined : parseWith(IfMatch, req.get('if-match'), 'If-Match header'));
 const meta = (req: Request, claims: AccessClaims) => ({ tenant: claims.org, actor: claims.sub, correlationId: String(req.headers['x-request-id']) });
 const location = (id: number) => `/api/v1/students/${id}`;
 const send = (res: Response, student: StudentView, status = 200) => res.status(status).set('ETag', `"${student.version}"`).json({ student });
