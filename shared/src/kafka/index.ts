@@ -2,10 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Admin, type IHeaders, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { HealthCheck } from '../health';
+import { fixRequestQueueTimerLoop } from './request-queue-fix';
 
 export { Kafka, type Admin, type Consumer, type Producer, type KafkaMessage } from 'kafkajs';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+fixRequestQueueTimerLoop();
 
 export const HEADER_EVENT_TYPE = 'event-type';
 export const HEADER_CONTENT_TYPE = 'content-type';
