@@ -5,10 +5,15 @@ import { countAhead } from './rate-limits';
 function heldLimiter(points: number) {
   const memory = new RateLimiterMemory({ points, duration: 60 });
   const held: Array<() => void> = [];
+  const sent: Array<[string, number]> = [];
   return {
     held,
+    sent,
     release: () => held.splice(0).forEach((go) => go()),
-    consume: (key: string) => new Promise<RateLimiterRes>((resolve, reject) => held.push(() => void memory.consume(key).then(resolve, reject))),
+    consume: (key: string, points = 1) => {
+      sent.push([key, points]);
+      return new Promise<RateLimiterRes>((resolve, reject) => held.push(() => void memory.consume(key, points).then(resolve, reject)));
+    },
   };
 }
 const state = (p: Promise<unknown>) => {
@@ -17,11 +22,13 @@ const state = (p: Promise<unknown>) => {
   return s;
 };
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+const DEFER_MS = 5;
+const deferral = () => new Promise((resolve) => setTimeout(resolve, DEFER_MS + 5));
 
 describe('countAhead', () => {
   it('waits for the first count of a key, then lets requests well within the limit go on before their count is back', async () => {
     const limiter = heldLimiter(10);
-    const count = countAhead(limiter, 10);
+    const count = countAhead(limiter, 10, DEFER_MS);
     const first = state(count('k'));
     await tick();
     expect(first.settled).toBe('pending');
@@ -32,13 +39,47 @@ describe('countAhead', () => {
     const second = state(count('k'));
     await tick();
     expect(second.settled).toBe('resolved');
-    expect(limiter.held).toHaveLength(1); // its count is still on its way, and will be made
+    expect(limiter.held).toHaveLength(0); // its count is deferred, and will be made
+    await deferral();
+    expect(limiter.sent).toEqual([['k', 1], ['k', 1]]);
     limiter.release();
+  });
+
+  it('sends the counts it did not wait for together, one increment per key', async () => {
+    const limiter = heldLimiter(100);
+    const count = countAhead(limiter, 100, DEFER_MS);
+    for (const key of ['a', 'b']) {
+      const first = count(key);
+      limiter.release();
+      await first;
+    }
+    await Promise.all([count('a'), count('a'), count('b'), count('a')]);
+    expect(limiter.sent).toHaveLength(2);
+    await deferral();
+    expect(limiter.sent.slice(2)).toEqual([['a', 3], ['b', 1]]);
+  });
+
+  it('sends the deferred counts with the next count it must wait for', async () => {
+    const limiter = heldLimiter(10);
+    const count = countAhead(limiter, 10, DEFER_MS);
+    const first = count('k');
+    limiter.release();
+    await first;
+    const burst = Array.from({ length: 8 }, () => state(count('k')));
+    await tick();
+    // 1 counted and 7 deferred make 80%: the eighth waits, and carries the seven with its own count.
+    expect(burst.filter((s) => s.settled === 'resolved')).toHaveLength(7);
+    expect(limiter.sent).toEqual([['k', 1], ['k', 8]]);
+    limiter.release();
+    await tick();
+    expect(burst[7]!.settled).toBe('resolved');
+    await deferral();
+    expect(limiter.sent).toHaveLength(2);
   });
 
   it('waits near the limit and refuses beyond it: never more than the limit from one instance, however many at once', async () => {
     const limiter = heldLimiter(10);
-    const count = countAhead(limiter, 10);
+    const count = countAhead(limiter, 10, DEFER_MS);
     const first = count('k');
     limiter.release();
     await first;
@@ -58,7 +99,7 @@ describe('countAhead', () => {
 
   it('keeps each key apart', async () => {
     const limiter = heldLimiter(10);
-    const count = countAhead(limiter, 10);
+    const count = countAhead(limiter, 10, DEFER_MS);
     const a = count('a');
     limiter.release();
     await a;

@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import { TooManyRequestsError } from '@sms/shared/errors';
 import { clientKey, createRateLimits } from './rate-limits';
 
-const options = () => ({ keyPrefix: `test:gw:${randomUUID()}`, perClientPerMinute: 3, perUserPerMinute: 2, strictPerClientPerMinute: 1 });
+const options = () => ({ keyPrefix: `test:gw:${randomUUID()}`, perClientPerMinute: 3, perUserPerMinute: 2, strictPerClientPerMinute: 1, deferMs: 5 });
+/** Until the counts an instance did not wait for have reached Redis. */
+const deferredCounted = () => new Promise((resolve) => setTimeout(resolve, 50));
 const rejection = (p: Promise<void>) => p.then(() => undefined, (e: unknown) => e);
 
 describe('createRateLimits (Redis)', () => {
@@ -21,6 +23,7 @@ describe('createRateLimits (Redis)', () => {
     await a.client('203.0.113.1');
     await b.client('203.0.113.1');
     await a.client('::ffff:203.0.113.1');
+    await deferredCounted();
     const err = await rejection(b.client('203.0.113.1'));
     expect(err).toBeInstanceOf(TooManyRequestsError);
     expect((err as TooManyRequestsError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
@@ -30,6 +33,7 @@ describe('createRateLimits (Redis)', () => {
     expect(await rejection(a.strict('203.0.113.1'))).toBeInstanceOf(TooManyRequestsError);
     await a.user('u1');
     await b.user('u1');
+    await deferredCounted();
     expect(await rejection(a.user('u1'))).toBeInstanceOf(TooManyRequestsError);
   });
 });
