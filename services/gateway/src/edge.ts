@@ -58,6 +58,8 @@ export const HSTS_VALUE = 'max-age=31536000; includeSubDomains';
 export interface EdgeLocals {
   clientAddress?: string;
   secure?: boolean;
+  /** The policy rule that routed the request, for the metrics' `route` label. */
+  route?: string;
 }
 
 /**

@@ -148,7 +148,8 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
           throw new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}`);
         }
         const { rule } = decision;
-        setRequestRoute(routeName(rule));
+        res.locals.route = routeName(rule);
+        setRequestRoute(res.locals.route);
         // The per-client count and the route's own checks run side by side (one Redis round trip of
         // wait, not two in a row); both must pass, and the per-client 429 wins over any other refusal.
         const [allowed, checked] = await Promise.allSettled([clientAllowed, (async () => {

@@ -22,9 +22,11 @@ export function createMetrics(service: string): Metrics {
   const httpMiddleware: RequestHandler = (req, res, next) => {
     const end = duration.startTimer();
     res.once('finish', () => {
-      // The matched route pattern keeps label cardinality bounded; unmatched paths share one label.
+      // The matched route pattern keeps label cardinality bounded; unmatched paths share one label. An
+      // app that resolves routes itself (the gateway's policy table) names the route in `res.locals.route`.
+      const named = (res.locals as { route?: unknown }).route;
       const route = (req.route as { path?: string } | undefined)?.path;
-      end({ method: req.method, route: route ? `${req.baseUrl}${route}` : 'unmatched', status: String(res.statusCode) });
+      end({ method: req.method, route: typeof named === 'string' ? named : route ? `${req.baseUrl}${route}` : 'unmatched', status: String(res.statusCode) });
     });
     next();
   };
