@@ -11,12 +11,23 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * Stdout, written asynchronously: a line is queued, and lines queued while a write is in flight go
- * out together in the next one (one syscall per request at the gateway was a tenth of its CPU). pino
- * flushes what is queued synchronously when the process exits. One destination per process.
+ * Stdout, written asynchronously and in batches: lines collect until 4 KB are queued (or a second has
+ * passed) and go out in one write; lines queued while a write is in flight go with the next one. One
+ * write per request at the gateway was a tenth of its CPU. pino flushes what is queued synchronously
+ * when the process exits (graceful shutdown, an uncaught exception); only a SIGKILL loses the last
+ * second. One destination per process.
  */
+const FLUSH_BYTES = 4096;
+const FLUSH_EVERY_MS = 1_000;
 let stdout: pino.DestinationStream | undefined;
-const asyncStdout = () => (stdout ??= pino.destination({ dest: 1, sync: false }));
+const asyncStdout = () => {
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false, minLength: FLUSH_BYTES });
+    setInterval(() => destination.flush(), FLUSH_EVERY_MS).unref();
+    stdout = destination;
+  }
+  return stdout;
+};
 
 /** JSON logs on stdout, each line carrying the active trace and span ids. */
 export function createLogger(service: string, level: LoggerOptions['level'] = 'info', destination?: pino.DestinationStream): Logger {
