@@ -42,6 +42,17 @@ describe('the multi-tenant seed through the gateway', () => {
     expect((await api.post('/admin/login', { email, password: 'wrong-password-here' })).body).toMatchObject({ success: false, message: 'Invalid email or password' });
   });
 
+  it('refuses an admin login to the organization\'s admin once demoted to user, as a wrong password', async () => {
+    const org = await createAndLogin();
+    const second = { username: `second-${org.name}`, email: `second@${org.email.split('@')[1]}`, password, role: 'admin' };
+    expect((await api.post('/api/v1/users', second, bearer(org.token))).status).toBe(201);
+    // The last-admin check counts admins in the users read model, which catches up within moments.
+    await eventually(async () => (await api.send('PATCH', `/api/v1/users/${org.created.data.admin_id}`, { role: 'user' }, bearer(org.token))).status === 200);
+    const login = await api.post('/admin/login', { email: org.email, password });
+    expect(login.status).toBe(401);
+    expect(login.body).toEqual({ success: false, message: 'Invalid email or password', detail: 'Invalid email or password', data: null });
+  });
+
   it('gets and lists organizations; the admin email only for its own admin', async () => {
     const mine = await createAndLogin();
     const theirs = await createAndLogin();

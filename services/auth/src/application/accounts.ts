@@ -98,8 +98,11 @@ export class Accounts {
     }
   }
 
-  /** Resolves a username or email in an organization and checks the password; one answer for all failures. */
-  async authenticate(org: string, login: string, password: string): Promise<UserView> {
+  /**
+   * Resolves a username or email in an organization and checks the password; one answer for all
+   * failures, including an account without the `role` the login is for (an admin login of a user).
+   */
+  async authenticate(org: string, login: string, password: string, role?: Role): Promise<UserView> {
     const userId = (await this.claims.holder(org, 'username', login)) ?? (await this.claims.holder(org, 'email', login));
     const hash = userId ? await this.credentials.hashOf(userId) : undefined;
     if (!userId || !hash) {
@@ -108,6 +111,7 @@ export class Accounts {
     }
     if (!(await this.hasher.verify(password, hash))) throw new UnauthorizedError(INVALID_CREDENTIALS);
     const user = await this.user(userId, org);
+    if (role !== undefined && user.role !== role) throw new UnauthorizedError(INVALID_CREDENTIALS);
     if (!user.active) throw new ForbiddenError('this account is deactivated');
     return user;
   }

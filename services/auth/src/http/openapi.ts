@@ -112,7 +112,7 @@ export const authOperations: OperationSpec[] = [
   {
     method: 'post', path: '/api/v1/auth/admin-login', operationId: 'adminLogin', tags: [AUTH], security: 'public',
     summary: 'Log in as an organization\'s admin by email',
-    description: 'Admin emails are unique across organizations, so the email names the organization. An email that is no admin\'s fails like a wrong password.',
+    description: 'Admin emails are unique across organizations, so the email names the organization. An email that is no admin\'s, or whose account has since been demoted to `user`, fails like a wrong password (401).',
     body: { schema: named('AdminLoginBody', AdminLoginBody) },
     responses: { 200: { description: 'A token pair (`Cache-Control: no-store`).', body: TokenPair } },
     problems: [400, 401, 403, 413, 415, 429],

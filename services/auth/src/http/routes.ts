@@ -5,6 +5,7 @@ import { bearerToken } from '@sms/shared/auth';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '@sms/shared/errors';
 import { parseWith } from '@sms/shared/http';
 import type { Accounts, UserView } from '../application/accounts';
+import type { Role } from '../domain/user.events';
 import { loginAccountKey, type LoginThrottle } from '../passwords/throttle';
 import type { KeyRing } from '../tokens/keys';
 import { AdminLoginBody, ChangePasswordBody, LoginBody, RefreshBody, SignupBody } from './schemas';
@@ -86,8 +87,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.status(201).location(`/api/v1/users/${user.id}`).json({ user });
   });
 
-  /** Throttled per account and per client address; failures all look alike. */
-  const signIn = async (req: Request, res: Response, org: string, login: string, password: string) => {
+  /** Throttled per account and per client address; failures all look alike. `role`: the only role this login admits. */
+  const signIn = async (req: Request, res: Response, org: string, login: string, password: string, role?: Role) => {
     const account = loginAccountKey(org, login);
     const ip = req.ip ?? 'unknown';
     try {
@@ -98,7 +99,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     }
     let user: UserView;
     try {
-      user = await accounts.authenticate(org, login, password);
+      user = await accounts.authenticate(org, login, password, role);
     } catch (err) {
       if (err instanceof UnauthorizedError) await throttle.fail(account, ip);
       throw err;
@@ -110,10 +111,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const body = parseWith(LoginBody, req.body);
     await signIn(req, res, body.organization ?? deps.defaultOrganization, (body.username ?? body.email)!, body.password);
   });
-  // An organization's admin by email alone; an email that is no organization's admin fails like a wrong password.
+  // An organization's admin by email alone; an email that is no organization's admin, or the admin
+  // email of an account since demoted to user, fails like a wrong password.
   router.post('/api/v1/auth/admin-login', async (req, res) => {
     const body = parseWith(AdminLoginBody, req.body);
-    await signIn(req, res, (await accounts.organizationOfAdmin(body.email)) ?? UNKNOWN_ORGANIZATION, body.email, body.password);
+    await signIn(req, res, (await accounts.organizationOfAdmin(body.email)) ?? UNKNOWN_ORGANIZATION, body.email, body.password, 'admin');
   });
 
   router.post('/api/v1/auth/refresh', async (req, res) => {
