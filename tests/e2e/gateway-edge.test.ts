@@ -164,6 +164,15 @@ describe('security headers', () => {
   });
 });
 
+describe('body encoding', () => {
+  it('answers a JSON body in a charset other than UTF-8 with 415 problem+json, from the service through the gateway', async () => {
+    const res = await plain.post('/api/v1/auth/login', JSON.stringify({ username: 'nobody-here', password }), { 'content-type': 'application/json; charset=latin1' });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(res.body).toMatchObject({ status: 415, code: 'unsupported_media_type', detail: expect.stringMatching(/charset/) });
+  });
+});
+
 describe('body size', () => {
   it('answers a declared oversized body with 413 before it reaches a service', async () => {
     const res = await plain.post('/api/v1/auth/login', { username: 'x'.repeat(200_000), password });

@@ -122,6 +122,9 @@ describe('FlowData seed: authentication', () => {
     const badEmail = await api.post('/user-signup', { username: 'user9', password, email: 'not-an-email' });
     expect(badEmail.status).toBe(400);
     expect(badEmail.body).toEqual({ detail: expect.any(String) });
+    const latin1 = await api.post('/admin-login', JSON.stringify({ username: 'admin1', password }), { 'content-type': 'application/json; charset=latin1' });
+    expect(latin1.status).toBe(415);
+    expect(latin1.body).toEqual({ detail: expect.stringMatching(/charset/) });
     const wrongMethod = await api.get('/admin-login');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.body).toEqual({ detail: 'Method Not Allowed' });

@@ -108,6 +108,9 @@ describe('the multi-tenant seed through the gateway', () => {
     expect((await api.send('DELETE', '/org/delete', { organization_name: org.name })).status).toBe(401);
     const malformed = await api.post('/org/create', '{"organization_name": ', { 'content-type': 'application/json' });
     expect(malformed.status).toBe(422);
+    const latin1 = await api.post('/admin/login', JSON.stringify({ email: org.email, password }), { 'content-type': 'application/json; charset=latin1' });
+    expect(latin1.status).toBe(415);
+    expect(latin1.body).toMatchObject({ success: false, message: expect.stringMatching(/charset/), data: null });
     const missing = await api.post('/org/create', { organization_name: names().name });
     expect(missing.status).toBe(422);
     expect(missing.body.detail.map((d: { loc: string[] }) => d.loc.join('.'))).toEqual(expect.arrayContaining(['body.email', 'body.password']));

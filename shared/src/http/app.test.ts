@@ -46,6 +46,8 @@ describe('the shared HTTP app', () => {
     ['an unknown field', (r: request.Test) => r.send({ name: 'Ada', role: 'admin' }), 400, /role|Unrecognized/i],
     ['an oversized body', (r: request.Test) => r.send({ name: 'x'.repeat(5_000) }), 413, /too large/],
     ['a non-JSON content type', (r: request.Test) => r.set('content-type', 'text/plain').send('name=Ada'), 415, /application\/json/],
+    ['a charset other than UTF-8', (r: request.Test) => r.set('content-type', 'application/json; charset=latin1').send('{"name":"Ada"}'), 415, /charset/],
+    ['an unknown content coding', (r: request.Test) => r.set('content-type', 'application/json').set('content-encoding', 'x-unknown').send('{"name":"Ada"}'), 415, /encoding/],
   ])('answers %s with a problem document', async (_case, send, status, detail) => {
     const res = await send(request(app).post('/echo'));
     expect(res.status).toBe(status);

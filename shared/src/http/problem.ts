@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { AppError, InternalError, NotFoundError, PayloadTooLargeError, TooManyRequestsError, ValidationError } from '../errors';
+import { AppError, InternalError, NotFoundError, PayloadTooLargeError, TooManyRequestsError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -23,9 +23,11 @@ function fromBodyParser(err: unknown): AppError | undefined {
       return new ValidationError('request body is not valid JSON');
     case 'entity.too.large':
       return new PayloadTooLargeError('request body is too large');
-    case 'encoding.unsupported':
+    // The body may be fine; its declared charset or content coding is one this server does not take.
     case 'charset.unsupported':
-      return new ValidationError('request body encoding is not supported');
+      return new UnsupportedMediaTypeError('request body charset is not supported: send UTF-8');
+    case 'encoding.unsupported':
+      return new UnsupportedMediaTypeError('request body content encoding is not supported');
     case 'request.aborted':
       return new ValidationError('request was aborted');
     default:

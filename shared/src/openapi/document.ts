@@ -92,7 +92,7 @@ export const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict: a unique value is taken, or a concurrent change won.',
   412: 'Precondition failed: `If-Match` names a version that is no longer current.',
   413: 'Request body too large.',
-  415: 'Unsupported media type: the body must be JSON.',
+  415: 'Unsupported media type: the body must be JSON, in UTF-8.',
   429: 'Too many requests: retry after `Retry-After` seconds.',
   500: 'Unexpected server error (no details are disclosed).',
   503: 'A service behind the gateway is unavailable: retry later.',

@@ -271,6 +271,8 @@ export function seedErrors(logger: Logger, render: (error: SeedError) => unknown
     if (err instanceof SeedError) error = err;
     else if (parserType === 'entity.parse.failed') error = new SeedError(422, [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error' }]);
     else if (parserType === 'entity.too.large') error = new SeedError(413, 'Request body is too large');
+    else if (parserType === 'charset.unsupported') error = new SeedError(415, 'Request body charset is not supported: send UTF-8');
+    else if (parserType === 'encoding.unsupported') error = new SeedError(415, 'Request body content encoding is not supported');
     else if (typeof parserType === 'string' && parserType.includes('.')) error = new SeedError(400, 'Request body could not be read');
     else if (err instanceof TooManyRequestsError) error = new SeedError(429, err.message, { 'Retry-After': String(err.retryAfterSeconds) });
     else if (err instanceof AppError) {
