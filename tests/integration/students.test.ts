@@ -81,8 +81,12 @@ describe('create, read, update, delete', () => {
     const patched = await call('PATCH', '/api/v1/students/1', { token: admin, body: { roll_no: 'R-201', email: 'john@example.com' }, headers: { 'if-match': '"2"' } });
     expect(patched.status).toBe(200);
     expect(patched.body.student).toMatchObject({ name: 'John Updated', roll_no: 'R-201', email: 'john@example.com', version: 3 });
+    // A list holds when any of its ETags is the current version; a weak ETag never matches (RFC 9110).
+    expect((await call('PATCH', '/api/v1/students/1', { token: admin, body: { age: 18 }, headers: { 'if-match': '"1", "2"' } })).status).toBe(412);
+    expect((await call('PATCH', '/api/v1/students/1', { token: admin, body: { age: 18 }, headers: { 'if-match': 'W/"3"' } })).status).toBe(412);
+    expect((await call('PATCH', '/api/v1/students/1', { token: admin, body: { age: 19 }, headers: { 'if-match': '"2", "3"' } })).body.student).toMatchObject({ age: 19, version: 4 });
     // `If-Match: *`: any current version (RFC 9110), and the student must exist.
-    expect((await call('PATCH', '/api/v1/students/1', { token: admin, body: { age: 18 }, headers: { 'if-match': '*' } })).body.student).toMatchObject({ age: 18, version: 4 });
+    expect((await call('PATCH', '/api/v1/students/1', { token: admin, body: { age: 18 }, headers: { 'if-match': '*' } })).body.student).toMatchObject({ age: 18, version: 5 });
     expect((await call('PATCH', '/api/v1/students/999', { token: admin, body: { age: 18 }, headers: { 'if-match': '*' } })).status).toBe(404);
     // The old roll number is free again.
     expect((await create({ id: 3, ...john, name: 'Another John', roll_no: 'R-101' })).status).toBe(201);

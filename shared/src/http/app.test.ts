@@ -5,7 +5,7 @@ import { ConcurrencyError, ConflictError, TooManyRequestsError } from '../errors
 import { createHealthKit } from '../health';
 import { createLogger } from '../logging';
 import { createMetrics } from '../metrics';
-import { createHttpApp, finishApp, parseWith, plainText } from './index';
+import { createHttpApp, finishApp, IfMatch, parseWith, plainText, staleVersion } from './index';
 
 const lines: string[] = [];
 const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
@@ -144,5 +144,28 @@ describe('plainText', () => {
     ['a direction override', 'abc\u202Edef'], ['an isolate', 'a\u2066b'], ['nothing but spaces', '   '], ['too long', 'x'.repeat(21)],
   ])('refuses %s', (_what, s) => {
     expect(name.safeParse(s).success).toBe(false);
+  });
+});
+
+describe('If-Match', () => {
+  it.each([
+    ['"3"', [3]], ['3', [3]], ['"1", "2"', [1, 2]], ['"1","3" ,"5"', [1, 3, 5]], ['"1", , "2"', [1, 2]],
+    // If-Match compares strongly: a weak ETag is well formed but never matches.
+    ['W/"3"', []], ['W/"3", "4"', [4]],
+  ])('reads %s as the versions %j', (header, versions) => {
+    expect(IfMatch.parse(header)).toEqual(versions);
+  });
+
+  it('reads * as no precondition on an existing resource', () => {
+    expect(IfMatch.parse('*')).toBeUndefined();
+  });
+
+  it('names what a stale precondition listed, or that weak ETags never match', () => {
+    expect(staleVersion('the student', 3, [1, 2])).toMatchObject({ status: 412, message: 'the student is at version 3, not 1 or 2' });
+    expect(staleVersion('the student', 3, []).message).toMatch(/weak ETag/);
+  });
+
+  it.each([['soon'], [''], [','], ['"1", soon'], ['*, "1"'], ['"1'], ['"abc"'], ['W/3'], ['"1" "2"']])('refuses the malformed %j', (header) => {
+    expect(IfMatch.safeParse(header).success).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, UnauthorizedError } from '@sms/shared/errors';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@sms/shared/errors';
+import { staleVersion, type IfMatchVersions } from '@sms/shared/http';
 import type { EventMetadata } from '@sms/shared/events';
 import { handleCommand, type EventStore } from '@sms/shared/eventstore';
 import { userDecider, type UserCommand, type UserState } from '../domain/user.decide';
@@ -221,12 +222,10 @@ export class Accounts {
     userId: string,
     change: { username?: string; email?: string; role?: Role; active?: boolean },
     meta: EventMetadata,
-    ifMatch?: number,
+    ifMatch?: IfMatchVersions,
   ): Promise<UserView> {
     let user = await this.userInOrg(org, userId);
-    if (ifMatch !== undefined && ifMatch !== user.version) {
-      throw new PreconditionFailedError(`user is at version ${user.version}, not ${ifMatch}`);
-    }
+    if (ifMatch !== undefined && !ifMatch.includes(user.version)) throw staleVersion('user', user.version, ifMatch);
     const at = new Date();
     const released: Array<() => Promise<void>> = [];
     for (const kind of ['username', 'email'] as const) {

@@ -69,7 +69,7 @@ const Jwks = named(
 
 const etag = { ETag: { description: 'The version of the user, e.g. `"3"`.' } };
 const UserPath = z.object({ id: UserId.describe('The user id (a UUID).') });
-const IfMatchHeader = z.object({ 'If-Match': IfMatch.optional().describe('The version you read (`ETag`); a stale one is a 412.') });
+const IfMatchHeader = z.object({ 'If-Match': IfMatch.optional().describe('The version you read (`ETag`), or a list of them (met when any is current), or `*`; a stale or weak (`W/`) ETag is a 412.') });
 const InternalToken = z.object({ 'x-internal-token': z.string().describe('`INTERNAL_API_TOKEN`, shared by the services.') });
 const OrgPath = z.object({ org: Organization.describe('The organization id.') });
 

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { AccessClaims } from '@sms/shared/auth';
-import { ForbiddenError, NotFoundError, PreconditionFailedError } from '@sms/shared/errors';
+import { ForbiddenError, NotFoundError } from '@sms/shared/errors';
 import type { EventMetadata } from '@sms/shared/events';
 import type { EventStore } from '@sms/shared/eventstore';
+import { staleVersion, type IfMatchVersions } from '@sms/shared/http';
 import { collectionOf } from '../domain/name';
 import { organizationDecider, type OrganizationCommand, type OrganizationRecord, type OrganizationState } from '../domain/organization.decide';
 import type { AuthClient } from '../infrastructure/auth-client';
@@ -76,11 +77,9 @@ export class Organizations {
    * Its own admin renames the organization, changes the admin email or resets the admin password.
    * The new name is claimed first and auth changes next, so a refusal of either changes nothing.
    */
-  async update(id: string, change: OrganizationChange, caller: AccessClaims, meta: Omit<EventMetadata, 'tenant'>, ifMatch?: number): Promise<OrganizationView> {
+  async update(id: string, change: OrganizationChange, caller: AccessClaims, meta: Omit<EventMetadata, 'tenant'>, ifMatch?: IfMatchVersions): Promise<OrganizationView> {
     const current = await this.ownedBy(id, caller);
-    if (ifMatch !== undefined && ifMatch !== current.version) {
-      throw new PreconditionFailedError(`the organization is at version ${current.version}, not ${ifMatch}`);
-    }
+    if (ifMatch !== undefined && !ifMatch.includes(current.version)) throw staleVersion('the organization', current.version, ifMatch);
     const renaming = change.name !== undefined && change.name !== current.name;
     if (renaming) await this.names.claim(change.name!, id);
     try {

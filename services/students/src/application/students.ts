@@ -4,6 +4,7 @@ import { deletedOrganizationsOf, type DeletedOrganizations } from '@sms/shared/t
 import { ConcurrencyError, ConflictError, NotFoundError, PreconditionFailedError } from '@sms/shared/errors';
 import type { EventMetadata } from '@sms/shared/events';
 import type { EventStore } from '@sms/shared/eventstore';
+import { staleVersion, type IfMatchVersions } from '@sms/shared/http';
 import { studentDecider, type StudentCommand, type StudentRecord, type StudentState } from '../domain/student.decide';
 import type { PendingStudentEvent, StudentChanges, StudentFields } from '../domain/student.events';
 import { IdCounter } from '../infrastructure/id-counter';
@@ -100,7 +101,7 @@ export class Students {
   }
 
   /** PUT (every field given; absent optional fields are cleared) and PATCH (only the given fields). */
-  async update(org: string, id: number, changes: StudentChanges, meta: EventMetadata, ifMatch?: number): Promise<StudentView> {
+  async update(org: string, id: number, changes: StudentChanges, meta: EventMetadata, ifMatch?: IfMatchVersions): Promise<StudentView> {
     await this.deleted.assertExists(org);
     const stream = streamOf(org, id);
     const result = await this.execute(stream, { kind: 'update', changes, at: meta.now ?? new Date() }, meta, ifMatch, async (events, before) => {
@@ -115,7 +116,7 @@ export class Students {
     return this.view(id, result);
   }
 
-  async delete(org: string, id: number, meta: EventMetadata, ifMatch?: number): Promise<void> {
+  async delete(org: string, id: number, meta: EventMetadata, ifMatch?: IfMatchVersions): Promise<void> {
     await this.deleted.assertExists(org);
     const stream = streamOf(org, id);
     await this.execute(stream, { kind: 'delete', at: meta.now ?? new Date() }, meta, ifMatch, async (_events, before) => async (ok) => {
@@ -143,13 +144,13 @@ export class Students {
     stream: string,
     command: StudentCommand,
     meta: EventMetadata,
-    ifMatch: number | undefined,
+    ifMatch: IfMatchVersions | undefined,
     prepare: (events: PendingStudentEvent[], before: StudentState) => Promise<(ok: boolean) => Promise<void>>,
   ): Promise<{ state: StudentState; version: number }> {
     const { state, version } = await this.load(stream);
-    if (ifMatch !== undefined && ifMatch !== version) {
+    if (ifMatch !== undefined && !ifMatch.includes(version)) {
       if (state.status !== 'active') throw new NotFoundError('student not found');
-      throw new PreconditionFailedError(`the student is at version ${version}, not ${ifMatch}`);
+      throw staleVersion('the student', version, ifMatch);
     }
     const events = studentDecider.decide(command, state);
     if (events.length === 0) return { state, version };

@@ -99,7 +99,7 @@ const IMPORTS = 'Student imports';
 const jobLocation = { Location: { description: 'The job: `/api/v1/students/imports/{id}`.' } };
 
 const StudentPath = z.object({ id: PathId.describe('The student id (a positive integer).') });
-const IfMatchHeader = z.object({ 'If-Match': IfMatch.optional().describe('The version you read (`ETag`); a stale one is a 412.') });
+const IfMatchHeader = z.object({ 'If-Match': IfMatch.optional().describe('The version you read (`ETag`), or a list of them (met when any is current), or `*`; a stale or weak (`W/`) ETag is a 412.') });
 const etag = { ETag: { description: 'The version of the student, e.g. `"3"`.' } };
 const TAG = 'Students';
 
