@@ -173,6 +173,15 @@ describe('body encoding', () => {
   });
 });
 
+describe('header size', () => {
+  it('answers oversized request headers with a 431 problem, not Node\'s empty answer', async () => {
+    const res = await raw(platform.gateway.url, '/api/v1/auth/me', { headers: { 'x-filler': 'a'.repeat(20_000) } });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 431, code: 'header_fields_too_large' });
+  });
+});
+
 describe('body size', () => {
   it('answers a declared oversized body with 413 before it reaches a service', async () => {
     const res = await plain.post('/api/v1/auth/login', { username: 'x'.repeat(200_000), password });

@@ -54,6 +54,7 @@ export class RequestTimeoutError extends errorKind(408, 'request_timeout', 'Requ
 export class PreconditionFailedError extends errorKind(412, 'precondition_failed', 'Precondition Failed') {}
 export class PayloadTooLargeError extends errorKind(413, 'payload_too_large', 'Payload Too Large') {}
 export class UnsupportedMediaTypeError extends errorKind(415, 'unsupported_media_type', 'Unsupported Media Type') {}
+export class HeaderFieldsTooLargeError extends errorKind(431, 'header_fields_too_large', 'Request Header Fields Too Large') {}
 
 export class TooManyRequestsError extends errorKind(429, 'too_many_requests', 'Too Many Requests') {
   constructor(message: string, readonly retryAfterSeconds: number) {
