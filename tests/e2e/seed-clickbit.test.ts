@@ -117,6 +117,16 @@ describe('ClickBit seed: register and login', () => {
     const badEmail = await b.send('POST', '/user/auth/register', { form: { firstName: 'X', email: 'not-an-email', password } });
     expect(badEmail.status).toBe(422);
     expect(badEmail.body.detail).toEqual([expect.objectContaining({ loc: ['body', 'email'], msg: 'value is not a valid email address' })]);
+    for (const [field, name] of [['firstName', 'Jo\u0000hn'], ['firstName', 'Jo\u001bhn'], ['lastName', 'Do\u202Ee']] as const) {
+      const names = { firstName: 'John', [field]: name };
+      for (const sent of [{ form: { ...names, email: 'ctrl@example.com', password } }, { json: { ...names, email: 'ctrl@example.com', password } }]) {
+        const refused = await b.send('POST', '/user/auth/register', sent);
+        expect({ field, status: refused.status }).toEqual({ field, status: 422 });
+        expect(refused.body.detail).toEqual([expect.objectContaining({ loc: ['body', field], msg: expect.stringMatching(/control characters/) })]);
+      }
+    }
+    const blankLastName = await b.send('POST', '/user/auth/register', { form: { firstName: 'Jim', lastName: '', email: 'blank-last@example.com', password } });
+    expect(blankLastName.status).toBe(200);
     const weak = await b.send('POST', '/user/auth/register', { form: { firstName: 'X', email: 'weak@example.com', password: 'password123' } });
     expect(weak.status).toBe(400);
     expect(weak.body).toEqual({ detail: expect.stringMatching(/common|password/i) });

@@ -27,6 +27,7 @@ import { Router, type CookieOptions, type Request, type RequestHandler, type Res
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { bearerToken, type AccessClaims } from '@sms/shared/auth';
+import { plainText } from '@sms/shared/http';
 import type { EdgeLocals } from '../edge';
 import { clickbitHealthRoutes } from './clickbit-health';
 import {
@@ -72,9 +73,11 @@ const failed = (up: Upstream, texts: UpstreamTexts = {}) => upstreamError(up, te
 // ---- request shapes (FastAPI `Form()` fields; unknown fields such as csrf_token are ignored) ----
 
 const Email = z.string().trim().pipe(z.email({ message: 'value is not a valid email address' }).max(254));
+/** Names are validated like every name of the platform (no control characters, ...), then dropped (README). */
 const RegisterBody = z.object({
-  firstName: z.string().trim().min(1).max(50),
-  lastName: z.string().trim().max(50).optional(),
+  firstName: plainText(50),
+  // An empty form field is no last name.
+  lastName: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), plainText(50).optional()),
   email: Email,
   password: z.string(),
 });
