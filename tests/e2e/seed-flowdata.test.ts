@@ -225,6 +225,24 @@ describe('FlowData seed: students', () => {
     expect((await api.post('/admin-login', { username: 'admin1', password }, bearer(user))).status).toBe(200);
   });
 
+  it('types fields as the seed\'s Pydantic model: a number is no string (422), an integer roll_no answers as one, negative too', async () => {
+    const student = { id: 60, name: 'Carl', age: 14, roll_no: 601, grade: '8' };
+    for (const field of ['grade', 'name'] as const) {
+      const res = await api.post('/admin-add-student', { ...student, [field]: 10 }, bearer(admin));
+      expect({ field, status: res.status, body: res.body }).toEqual({ field, status: 422, body: { detail: [{ type: 'string_type', loc: ['body', field], msg: 'Input should be a valid string' }] } });
+      const put = await send('PUT', '/admin-update-student/60', { ...student, [field]: 10 }, bearer(admin));
+      expect({ field, status: put.status }).toEqual({ field, status: 422 });
+    }
+    expect((await api.get('/get-student/60', bearer(admin))).status).toBe(404);
+    // roll_no is an int in the seed: a numeric string is one (lax), and -5 stays the integer -5.
+    const added = await api.post('/admin-add-student', { ...student, roll_no: -5 }, bearer(admin));
+    expect(added.status).toBe(200);
+    expect(added.body.student).toMatchObject({ roll_no: -5, grade: '8' });
+    const updated = await send('PUT', '/admin-update-student/60', { ...student, roll_no: '-6' }, bearer(admin));
+    expect(updated.body.student).toMatchObject({ roll_no: -6 });
+    expect((await api.get('/get-student/60', bearer(user))).body).toMatchObject({ roll_no: -6 });
+  });
+
   it('refuses a token once its session is logged out, as /api/v1 does', async () => {
     const token = (await api.post('/user-login', { username: 'user1', password })).body.access_token;
     expect((await api.get('/get-all-students', bearer(token))).status).toBe(200);

@@ -53,7 +53,7 @@ const adminRequired = () => new SeedError(403, TEXTS.adminRequired);
 /** An upstream refusal with the seed's texts; a 401 is the seed's bad-token answer. */
 const failed = (up: Upstream, texts: UpstreamTexts = {}) => upstreamError(up, texts, invalidToken());
 
-// ---- request shapes (lax like Pydantic: unknown fields are ignored, numeric strings are numbers) ----
+// ---- request shapes (lax like Pydantic v2: unknown fields are ignored, numeric strings are integers, but a number is no string) ----
 
 const laxInt = z.union([z.number().int(), z.string().regex(/^-?\d{1,15}$/).transform(Number)]);
 const SignupBody = z.object({ username: z.string(), password: z.string(), email: z.string() });
@@ -63,7 +63,7 @@ const StudentBody = z.object({
   name: z.string(),
   age: laxInt,
   roll_no: laxInt,
-  grade: z.union([z.string(), z.number().transform(String)]),
+  grade: z.string(),
 });
 
 /** The seed's `{student_id}`: an integer, else FastAPI's 422; a non-positive one names no student. */
@@ -94,8 +94,8 @@ const epochSeconds = (iso: string | undefined): number | null => {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 };
 
-/** v1 roll numbers are strings (`R-101` is allowed); a plain number goes back as the seed's integer. */
-const seedRollNo = (rollNo: string): number | string => (/^(0|[1-9]\d{0,14})$/.test(rollNo) ? Number(rollNo) : rollNo);
+/** v1 roll numbers are strings (`R-101` is allowed); an integer (`101`, `-5`) goes back as the seed's integer. */
+const seedRollNo = (rollNo: string): number | string => (/^(0|-?[1-9]\d{0,14})$/.test(rollNo) ? Number(rollNo) : rollNo);
 
 export function toSeedStudent(s: V1Student) {
   return {

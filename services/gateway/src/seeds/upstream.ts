@@ -52,12 +52,11 @@ export function formOrJsonBody(limit: string): RequestHandler {
 
 export function validationItems(error: z.ZodError, where: string): ValidationItem[] {
   return error.issues.map((issue) => {
-    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-    return {
-      type: missing ? 'missing' : issue.code,
-      loc: [where, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
-      msg: missing ? 'Field required' : issue.message,
-    };
+    const loc = [where, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return { type: 'missing', loc, msg: 'Field required' };
+    // Pydantic v2 takes no number (or anything else) for a string field, even in lax mode.
+    if (issue.code === 'invalid_type' && issue.expected === 'string') return { type: 'string_type', loc, msg: 'Input should be a valid string' };
+    return { type: issue.code, loc, msg: issue.message };
   });
 }
 
