@@ -1,7 +1,7 @@
 import { startService, type RunningService } from '@sms/shared/service';
 import { readConfig, type Config } from '../../services/gateway/src/config';
 import { gatewayService } from '../../services/gateway/src/service';
-import { client, bearer, type Client } from '../support/auth';
+import { answerOf, client, bearer, type Client } from '../support/auth';
 import { testEndpoints, unique } from '../support/backbone';
 import { startPlatform, type Platform } from '../support/platform';
 
@@ -188,5 +188,24 @@ describe('body size', () => {
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toMatch(/problem\+json/);
     expect(res.body.code).toBe('payload_too_large');
+  });
+
+  /** An oversized JSON body, with its Content-Length or chunked (no length declared). */
+  const oversized = async (path: string, sent: 'declared' | 'chunked') => {
+    const body = JSON.stringify({ username: 'x'.repeat(200_000), email: 'x@example.com', password });
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: sent === 'chunked' ? new Blob([body]).stream() : body, duplex: 'half' };
+    return answerOf(await fetch(`${platform.gateway.url}${path}`, init as RequestInit));
+  };
+  const TOO_LARGE = 'Request body is too large';
+
+  it.each(['declared', 'chunked'] as const)('answers an oversized %s body in each route family\'s own error shape', async (sent) => {
+    const v1 = await oversized('/api/v1/auth/login', sent);
+    expect({ status: v1.status, type: v1.headers.get('content-type'), code: v1.body.code }).toEqual({ status: 413, type: expect.stringMatching(/^application\/problem\+json/), code: 'payload_too_large' });
+    for (const path of ['/admin-login', '/user/auth/login', '/auth/login']) {
+      const seed = await oversized(path, sent);
+      expect({ path, status: seed.status, body: seed.body }).toEqual({ path, status: 413, body: { detail: TOO_LARGE } });
+    }
+    const multitenant = await oversized('/admin/login', sent);
+    expect({ status: multitenant.status, body: multitenant.body }).toEqual({ status: 413, body: { success: false, message: TOO_LARGE, detail: TOO_LARGE, data: null } });
   });
 });

@@ -36,6 +36,9 @@ export function downstreamReady(name: string, baseUrl: string): HealthCheck {
   };
 }
 
+/** Paths that go straight to the policy table and are proxied; everything else meets the docs and seed routes first. */
+const isApiPath = (path: string): boolean => path.startsWith('/api/v1/');
+
 /** The gateway: the only door for REST clients. Ready only when every service behind it is. */
 export function gatewayService(config: Config): ServiceDefinition<Config> {
   const revocations = new Revocations(config.ACCESS_TOKEN_TTL_SECONDS * 1000);
@@ -46,6 +49,9 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
     parseBodies: false,
     // CSV imports stream through to students, which checks them; only their declared size is bounded here.
     bodyLimits: { '/api/v1/students/imports': config.IMPORT_BODY_LIMIT },
+    // Only /api/v1 bodies stream through unread; the seed routes parse theirs (BODY_LIMIT, declared or
+    // chunked alike) and answer an oversized one in their seed's error shape.
+    declaredLengthPaths: isApiPath,
     checks: () => [
       downstreamReady('auth', config.AUTH_URL),
       downstreamReady('students', config.STUDENTS_URL),
@@ -136,7 +142,7 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
       }));
       outsideApi.use(jwtSeedRoutes({ ...seedDeps, authUrl: config.AUTH_URL }));
       outsideApi.use(multitenantRoutes({ ...seedDeps, services: { auth: config.AUTH_URL, organizations: config.ORGANIZATIONS_URL } }));
-      app.use((req, res, next) => (req.path.startsWith('/api/v1/') ? next() : outsideApi(req, res, next)));
+      app.use((req, res, next) => (isApiPath(req.path) ? next() : outsideApi(req, res, next)));
       app.use(async (req, res: Response<unknown, EdgeLocals>, next) => {
         const client = res.locals.clientAddress ?? 'unknown';
         const clientAllowed = limits.client(client);

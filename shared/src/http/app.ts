@@ -26,6 +26,12 @@ export interface HttpAppOptions {
   rawBodyPaths?: string[];
   /** Larger limits for some exact paths (a proxy's upload routes), in the same notation. */
   bodyLimits?: Record<string, string>;
+  /**
+   * For a proxy: the paths whose declared length is checked up front (all by default). Routes of its
+   * own that parse their bodies are left out, so they answer an oversized body in their own shape,
+   * whether its length was declared or it came chunked.
+   */
+  declaredLengthPaths?: (path: string) => boolean;
 }
 
 /** A request id from a well-formed client header, or a fresh one; echoed on the response. */
@@ -109,7 +115,7 @@ export function requireJson(formPaths: readonly string[] = []): RequestHandler {
 }
 
 /** For a proxy that does not read bodies: a declared Content-Length beyond the limit is a 413 at once. */
-export function declaredLengthWithin(limit: string, perPath: Record<string, string> = {}): RequestHandler {
+export function declaredLengthWithin(limit: string, perPath: Record<string, string> = {}, checked: (path: string) => boolean = () => true): RequestHandler {
   const bytes = (notation: string) => {
     const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
     const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)$/i.exec(notation) ?? [];
@@ -118,7 +124,7 @@ export function declaredLengthWithin(limit: string, perPath: Record<string, stri
   const max = bytes(limit);
   const maxOf = new Map(Object.entries(perPath).map(([path, l]) => [path, bytes(l)]));
   return (req, _res, next) => {
-    if (Number(req.headers['content-length'] ?? 0) > (maxOf.get(req.path) ?? max)) {
+    if (Number(req.headers['content-length'] ?? 0) > (maxOf.get(req.path) ?? max) && checked(req.path)) {
       next(new PayloadTooLargeError('request body is too large'));
       return;
     }
@@ -144,7 +150,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   if (options.health) app.use(options.health.router);
   if (options.metrics) app.get('/metrics', options.metrics.handler);
   if (options.parseBodies === false) {
-    app.use(declaredLengthWithin(options.bodyLimit, options.bodyLimits));
+    app.use(declaredLengthWithin(options.bodyLimit, options.bodyLimits, options.declaredLengthPaths));
     return app;
   }
   const json = requireJson(options.formPaths);

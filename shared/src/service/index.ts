@@ -48,6 +48,8 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   rawBodyPaths?: string[];
   /** Larger declared-length limits for some exact paths (the gateway's upload routes). */
   bodyLimits?: Record<string, string>;
+  /** With parseBodies false: the paths whose declared length is checked up front (all by default). */
+  declaredLengthPaths?: (path: string) => boolean;
   /** Readiness checks beyond the MongoDB and Kafka ones. */
   checks?(ctx: ServiceContext<C>): HealthCheck[];
 }
@@ -83,7 +85,7 @@ export async function startService<C extends ServiceConfig>(def: ServiceDefiniti
     ...(def.checks?.(ctx) ?? []),
   ];
   const health = createHealthKit(def.name, checks);
-  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics, ...(def.formPaths ? { formPaths: def.formPaths } : {}), ...(def.parseBodies === false ? { parseBodies: false } : {}), ...(def.rawBodyPaths ? { rawBodyPaths: def.rawBodyPaths } : {}), ...(def.bodyLimits ? { bodyLimits: def.bodyLimits } : {}) });
+  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, health, metrics, ...(def.formPaths ? { formPaths: def.formPaths } : {}), ...(def.parseBodies === false ? { parseBodies: false } : {}), ...(def.rawBodyPaths ? { rawBodyPaths: def.rawBodyPaths } : {}), ...(def.bodyLimits ? { bodyLimits: def.bodyLimits } : {}), ...(def.declaredLengthPaths ? { declaredLengthPaths: def.declaredLengthPaths } : {}) });
   const workers = (await def.setup?.(app, ctx)) ?? [];
   finishApp(app, logger);
   const server = await listen(app, config.PORT, config.HOST);
