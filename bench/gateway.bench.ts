@@ -8,7 +8,8 @@
 //   BENCH_CPU_PROF=/tmp/gw-prof npm run bench:gateway   (CPU profiles of the gateway and students, written when they stop)
 // Every service and the bare proxy run as child processes; autocannon (the load generator) runs in
 // this process. Max throughput: BENCH_CONNECTIONS connections as fast as they go, one target at a
-// time. Latency: a fixed offered rate of BENCH_RATE req/s to each target, evenly spaced and
+// time, in slices of BENCH_SLICE_SECONDS (2) taken in turn until each has had BENCH_SECONDS.
+// Latency: a fixed offered rate of BENCH_RATE req/s to each target, evenly spaced and
 // interleaved (open loop; default: all of them together offer a quarter of the slowest target's max
 // throughput, at most 100/s each: on 2 shared cores, with the load generator, students and MongoDB on
 // the same cores, half of saturation already queues), each response timed exactly (hrtime).
@@ -34,6 +35,7 @@ import { profileFromEnv, REPO_ROOT, stackDown, stackUp } from '../stack/stack';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SLICE = Number(process.env.BENCH_SLICE_SECONDS ?? 2);
 const FIXED_RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const password = 'correct horse battery staple';
@@ -186,6 +188,28 @@ async function maxThroughput(target: Target, headers: Record<string, string>, se
   return { perSecond: n / seconds, hopCpu: target.hop ? (after[0]! - before[0]!) / n : 0, serviceCpu: (after[1]! - before[1]!) / n };
 }
 
+/**
+ * One round of max throughput: each target gets `seconds` in all, in slices of BENCH_SLICE_SECONDS
+ * taken in turn (a, b, c, d, a, b, ...), so a burst of background load (another process, a broker's
+ * housekeeping) falls on every target alike instead of on whichever ran at that moment; each
+ * target's req/s and CPU per request are over all of its slices.
+ */
+async function maxThroughputInterleaved(order: Target[], headers: Record<string, string>, seconds = SECONDS): Promise<Map<string, Throughput>> {
+  const slices = Math.max(1, Math.round(seconds / SLICE));
+  const totals = new Map(order.map((t) => [t.name, { n: 0, hop: 0, service: 0 }]));
+  for (let i = 0; i < slices; i++) {
+    for (const t of order) {
+      const m = await maxThroughput(t, headers, seconds / slices);
+      const total = totals.get(t.name)!;
+      const n = m.perSecond * (seconds / slices);
+      total.n += n;
+      total.hop += m.hopCpu * n;
+      total.service += m.serviceCpu * n;
+    }
+  }
+  return new Map([...totals].map(([name, t]) => [name, { perSecond: t.n / seconds, hopCpu: t.hop / t.n, serviceCpu: t.service / t.n }]));
+}
+
 interface AtRate {
   /** Each answer's time in ms. */
   times: number[];
@@ -324,14 +348,15 @@ async function main(): Promise<void> {
   ];
   for (const t of targets) await waitFor(`${t.name} to serve the read`, ok(t.url, headers), 20_000);
 
-  say(`warm-up (3 s each), then ${ROUNDS} rounds of max throughput (${CONNECTIONS} connections, ${SECONDS} s), then ${ROUNDS} rounds at a fixed rate (evenly spaced, the targets in turn, ${SECONDS} s)`);
+  say(`warm-up (3 s each), then ${ROUNDS} rounds of max throughput (${CONNECTIONS} connections, ${SECONDS} s each in ${SLICE} s slices taken in turn), then ${ROUNDS} rounds at a fixed rate (evenly spaced, the targets in turn, ${SECONDS} s)`);
   for (const t of targets) await maxThroughput(t, headers, 3);
   // Rotate the order round by round so that no target always runs right after another one.
   const rounds = Array.from({ length: ROUNDS }, (_, round) => targets.map((_, i) => targets[(i + round) % targets.length]!));
   const max: Record<string, Throughput[]> = {};
   for (const [round, order] of rounds.entries()) {
+    const results = await maxThroughputInterleaved(order, headers);
     for (const t of order) {
-      const m = await maxThroughput(t, headers);
+      const m = results.get(t.name)!;
       (max[t.name] ??= []).push(m);
       say(`round ${round + 1} ${t.name}: ${m.perSecond.toFixed(0)} req/s, CPU per request: hop ${m.hopCpu.toFixed(2)} ms, students ${m.serviceCpu.toFixed(2)} ms`);
     }
