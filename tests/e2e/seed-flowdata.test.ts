@@ -125,6 +125,9 @@ describe('FlowData seed: authentication', () => {
     const latin1 = await api.post('/admin-login', JSON.stringify({ username: 'admin1', password }), { 'content-type': 'application/json; charset=latin1' });
     expect(latin1.status).toBe(415);
     expect(latin1.body).toEqual({ detail: expect.stringMatching(/charset/) });
+    const utf16 = await api.post('/admin-login', Buffer.from(JSON.stringify({ username: 'admin1', password }), 'utf16le'), { 'content-type': 'application/json; charset=utf-16le' });
+    expect(utf16.status).toBe(415);
+    expect(utf16.body).toEqual({ detail: expect.stringMatching(/charset/) });
     const wrongMethod = await api.get('/admin-login');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.body).toEqual({ detail: 'Method Not Allowed' });

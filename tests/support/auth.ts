@@ -38,10 +38,12 @@ export interface Client {
 /** A small JSON client for the tests: status, parsed body, headers. */
 export function client(url: string): Client {
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    // A string or bytes go as they are (with the caller's content type); anything else as JSON.
+    const raw = typeof body === 'string' || body instanceof Uint8Array;
     const res = await fetch(`${url}${path}`, {
       method,
-      headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      headers: { ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: raw ? (body as string | Uint8Array) : JSON.stringify(body) } : {}),
     });
     return answerOf(res);
   };

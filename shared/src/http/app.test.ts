@@ -47,6 +47,7 @@ describe('the shared HTTP app', () => {
     ['an oversized body', (r: request.Test) => r.send({ name: 'x'.repeat(5_000) }), 413, /too large/],
     ['a non-JSON content type', (r: request.Test) => r.set('content-type', 'text/plain').send('name=Ada'), 415, /application\/json/],
     ['a charset other than UTF-8', (r: request.Test) => r.set('content-type', 'application/json; charset=latin1').send('{"name":"Ada"}'), 415, /charset/],
+    ['UTF-16 (JSON between systems is UTF-8, RFC 8259)', (r: request.Test) => r.set('content-type', 'application/json; charset=utf-16le').send(Buffer.from('{"name":"Ada"}', 'utf16le')), 415, /charset/],
     ['an unknown content coding', (r: request.Test) => r.set('content-type', 'application/json').set('content-encoding', 'x-unknown').send('{"name":"Ada"}'), 415, /encoding/],
   ])('answers %s with a problem document', async (_case, send, status, detail) => {
     const res = await send(request(app).post('/echo'));

@@ -116,6 +116,25 @@ export function requireJson(formPaths: readonly string[] = []): RequestHandler {
   };
 }
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * express.json, for UTF-8 bodies only. JSON between systems is UTF-8 (RFC 8259 §8.1); body-parser also
+ * decodes UTF-16 and UTF-32, which are refused here with the same 415 (`charset.unsupported`) that
+ * body-parser gives any other charset.
+ */
+export function jsonBodies(limit: string): RequestHandler {
+  const json = express.json({ limit, strict: true, type: JSON_TYPES });
+  return (req, res, next) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && req.is(JSON_TYPES)) {
+      next(Object.assign(new Error(`unsupported charset "${charset.toUpperCase()}"`), { status: 415, statusCode: 415, expose: true, type: 'charset.unsupported', charset }));
+      return;
+    }
+    json(req, res, next);
+  };
+}
+
 /** For a proxy that does not read bodies: a declared Content-Length beyond the limit is a 413 at once. */
 export function declaredLengthWithin(limit: string, perPath: Record<string, string> = {}, checked: (path: string) => boolean = () => true): RequestHandler {
   const bytes = (notation: string) => {
@@ -160,7 +179,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const json = requireJson(options.formPaths);
   const raw = new Set(options.rawBodyPaths ?? []);
   app.use((req, res, next) => (raw.has(req.path) ? next() : json(req, res, next)));
-  app.use(express.json({ limit: options.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(jsonBodies(options.bodyLimit));
   if (options.formPaths?.length) {
     app.use(options.formPaths, express.urlencoded({ limit: options.bodyLimit, extended: false, parameterLimit: 20 }));
   }

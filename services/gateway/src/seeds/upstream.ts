@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { bearerToken, type AccessClaims } from '@sms/shared/auth';
 import { AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError } from '@sms/shared/errors';
+import { jsonBodies } from '@sms/shared/http';
 import type { EdgeLocals } from '../edge';
 import type { RateLimits } from '../rate-limits';
 
@@ -41,12 +42,12 @@ export class SeedError extends Error {
 // ---- request bodies ----
 
 /** The seed's JSON bodies, parsed here (the gateway itself streams bodies untouched). */
-export const jsonBody = (limit: string): RequestHandler => express.json({ limit, strict: true });
+export const jsonBody = (limit: string): RequestHandler => jsonBodies(limit);
 
 /** A form-encoded body (FastAPI's `Form()`), or JSON. A repeated field is an array, so a 422. */
 export function formOrJsonBody(limit: string): RequestHandler {
   const form = express.urlencoded({ limit, extended: false, parameterLimit: 20 });
-  const json = express.json({ limit, strict: true });
+  const json = jsonBodies(limit);
   return (req, res, next) => form(req, res, (err?: unknown) => (err ? next(err) : json(req, res, next)));
 }
 
