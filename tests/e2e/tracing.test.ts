@@ -6,10 +6,11 @@ import { backboneContext, eventually, testEndpoints, unique, type BackboneContex
 
 const root = join(__dirname, '..', '..');
 let ctx: BackboneContext;
-let child: ChildProcess;
+const children: ChildProcess[] = [];
 
 interface ZipkinSpan {
   traceId: string;
+  tags?: Record<string, string>;
   id: string;
   parentId?: string;
   kind?: 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
@@ -21,38 +22,47 @@ beforeAll(async () => {
   ctx = await backboneContext('trace');
 });
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
+  await Promise.all(children.filter((c) => c.exitCode === null).map(async (c) => {
+    c.kill('SIGTERM');
+    await once(c, 'exit');
+  }));
   await ctx.close();
 });
 
-it('follows one request through HTTP, the Kafka produce and the projector consume as one trace in Zipkin', async () => {
+/** A fixture process exporting to Zipkin as `serviceName`; resolves with the port it listens on. */
+async function startFixture(fixture: string, args: string[], serviceName: string): Promise<number> {
   const { zipkinUrl } = testEndpoints();
-  child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'tests', 'fixtures', 'traced-service.ts'), ctx.db.databaseName, ctx.topic, unique('traced')], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'tests', 'fixtures', fixture), ...args], {
     cwd: root,
     env: {
       ...process.env,
       OTEL_TRACES_EXPORTER: 'zipkin',
       OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${zipkinUrl}/api/v2/spans`,
-      OTEL_SERVICE_NAME: 'trace-fixture',
+      OTEL_SERVICE_NAME: serviceName,
       OTEL_BSP_SCHEDULE_DELAY: '100',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`fixture exited with ${code}`)));
+  children.push(child);
+  return new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${fixture} exited with ${code}`)));
     child.stdout!.on('data', (chunk: Buffer) => {
       const match = /listening (\d+)/.exec(chunk.toString());
       if (match) resolve(Number(match[1]));
     });
   });
+}
+
+it('follows one request through the gateway, the service, the Kafka produce and the projector consume as one trace in Zipkin', async () => {
+  const { zipkinUrl } = testEndpoints();
+  const service = await startFixture('traced-service.ts', [ctx.db.databaseName, ctx.topic, unique('traced')], 'trace-fixture');
+  const port = await startFixture('traced-gateway.ts', [`http://127.0.0.1:${service}`], 'gateway-fixture');
 
   const traceId = randomBytes(16).toString('hex');
+  const clientSpan = randomBytes(8).toString('hex');
   const res = await fetch(`http://127.0.0.1:${port}/samples/traced-1`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${clientSpan}-01` },
     body: JSON.stringify({ name: 'followed' }),
   });
   expect(res.status).toBe(201);
@@ -62,14 +72,20 @@ it('follows one request through HTTP, the Kafka produce and the projector consum
     const r = await fetch(`${zipkinUrl}/api/v2/trace/${traceId}`);
     if (r.status !== 200) return undefined;
     const found = (await r.json()) as ZipkinSpan[];
+    const servers = found.filter((s) => s.kind === 'SERVER').length;
     const kinds = new Set(found.map((s) => s.kind));
-    return kinds.has('SERVER') && kinds.has('PRODUCER') && kinds.has('CONSUMER') ? found : undefined;
-  }, 30_000, 'server, producer and consumer spans in one Zipkin trace');
+    return servers === 2 && kinds.has('PRODUCER') && kinds.has('CONSUMER') ? found : undefined;
+  }, 30_000, 'gateway and service server spans, producer and consumer spans in one Zipkin trace');
 
-  const server = spans.find((s) => s.kind === 'SERVER')!;
+  const gateway = spans.find((s) => s.kind === 'SERVER' && s.localEndpoint?.serviceName === 'gateway-fixture')!;
+  const server = spans.find((s) => s.kind === 'SERVER' && s.localEndpoint?.serviceName === 'trace-fixture')!;
   const producer = spans.find((s) => s.kind === 'PRODUCER')!;
   const consumer = spans.find((s) => s.kind === 'CONSUMER')!;
-  expect(server.localEndpoint?.serviceName).toBe('trace-fixture');
+  // The gateway's own span continues the client's trace, is named after its route, and is the service's parent.
+  expect(gateway.parentId).toBe(clientSpan);
+  expect(gateway.name).toBe('post /samples/*');
+  expect(gateway.tags).toMatchObject({ 'http.route': '/samples/*', 'http.response.status_code': '201' });
+  expect(server.parentId).toBe(gateway.id);
   expect(producer.name).toContain(ctx.topic);
   expect(consumer.parentId).toBe(producer.id);
   expect(spans.every((s) => s.traceId === traceId)).toBe(true);
