@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { Router } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
 import { ConcurrencyError, ConflictError, TooManyRequestsError } from '../errors';
@@ -25,6 +26,12 @@ app.get('/slow-down', () => {
 app.get('/boom', () => {
   throw new Error('secret internals at /srv/app.ts:12');
 });
+const things = Router();
+things.post('/', (_req, res) => void res.status(201).end());
+things.get('/', (_req, res) => void res.json([]));
+things.get('/:id', (_req, res) => void res.json({}));
+things.delete('/:id', (_req, res) => void res.status(204).end());
+app.use('/things', things);
 finishApp(app, logger);
 
 describe('the shared HTTP app', () => {
@@ -79,6 +86,29 @@ describe('the shared HTTP app', () => {
     const res = await request(app).get('/nope');
     expect(res.status).toBe(404);
     expect(res.body.detail).toBe('no route for GET /nope');
+  });
+
+  it.each([
+    ['PUT', '/things', 'GET, HEAD, POST'],
+    ['DELETE', '/things/', 'GET, HEAD, POST'],
+    ['PATCH', '/things/7', 'DELETE, GET, HEAD'],
+    ['POST', '/health/live', 'GET, HEAD'],
+  ])('answers %s %s, a known path, with a 405 problem and Allow: %s', async (method, path, allow) => {
+    const res = await request(app)[method.toLowerCase() as 'put'](path);
+    expect(res.status).toBe(405);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.body).toMatchObject({ status: 405, code: 'method_not_allowed', detail: `${method} is not allowed on ${path}` });
+  });
+
+  it('answers OPTIONS on a known path with its Allow, as express does, and 404 on an unknown one', async () => {
+    for (const path of ['/things/7', '/conflict']) {
+      const options = await request(app).options(path);
+      expect({ status: options.status, allow: options.headers.allow }).toEqual({ status: 200, allow: path === '/conflict' ? 'GET, HEAD' : 'DELETE, GET, HEAD' });
+    }
+    expect((await request(app).head('/things/7')).status).toBe(200);
+    expect((await request(app).options('/nope')).status).toBe(404);
+    expect((await request(app).put('/things/7/more')).status).toBe(404);
   });
 
   it('sends security headers and no X-Powered-By', async () => {

@@ -7,7 +7,8 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import type { HealthKit } from '../health';
 import type { Metrics } from '../metrics';
 import { serverSpans } from '../telemetry';
-import { notFoundHandler, problemHandler } from './problem';
+import { unroutedRequest } from './methods';
+import { problemHandler } from './problem';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -186,9 +187,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
   return app;
 }
 
-/** Adds the 404 and the single problem+json error handler; call last. */
+/** Adds the 404 (405 with `Allow` for a known path) and the single problem+json error handler; call last. */
 export function finishApp(app: Express, logger: Logger): Express {
-  app.use(notFoundHandler);
+  app.use(unroutedRequest(app));
   app.use(problemHandler(logger));
   return app;
 }

@@ -1,7 +1,7 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { AppError, InternalError, NotFoundError, PayloadTooLargeError, TooManyRequestsError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { AppError, InternalError, PayloadTooLargeError, TooManyRequestsError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -53,10 +53,6 @@ export function fromZod(error: z.ZodError, what = 'request'): ValidationError {
   const summary = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; ');
   return new ValidationError(`invalid ${what}: ${summary}`, issues);
 }
-
-export const notFoundHandler: RequestHandler = (req, _res, next) => {
-  next(new NotFoundError(`no route for ${req.method} ${req.path}`));
-};
 
 /** The single mapping point from thrown errors to RFC 9457 responses. No stack trace ever leaves. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
