@@ -35,6 +35,38 @@ describe('students through the gateway', () => {
   });
 });
 
+describe('a known path with a method it does not take', () => {
+  const someone = '00000000-0000-4000-8000-000000000000';
+  const cases: Array<[string, string, 'students' | 'auth' | 'organizations', string]> = [
+    ['PUT', '/api/v1/students', 'students', 'GET, HEAD, POST'],
+    ['PATCH', '/api/v1/students', 'students', 'GET, HEAD, POST'],
+    ['DELETE', '/api/v1/students/', 'students', 'GET, HEAD, POST'],
+    ['POST', '/api/v1/students/1', 'students', 'DELETE, GET, HEAD, PATCH, PUT'],
+    ['DELETE', '/api/v1/students/1/history', 'students', 'GET, HEAD'],
+    ['PUT', '/api/v1/users', 'auth', 'GET, HEAD, POST'],
+    ['POST', `/api/v1/users/${someone}`, 'auth', 'DELETE, GET, HEAD, PATCH'],
+    ['DELETE', '/api/v1/organizations', 'organizations', 'GET, HEAD, POST'],
+    ['PUT', `/api/v1/organizations/${someone}`, 'organizations', 'DELETE, GET, HEAD, PATCH'],
+  ];
+
+  it.each(cases)('%s %s is a 405 problem with the route\'s Allow, from the gateway (any role) and from %s alike', async (method, path, service, allow) => {
+    const direct = client(platform[service].url);
+    for (const [via, token] of [[api, admin], [api, user], [direct, admin]] as const) {
+      const res = await via.send(method, path, { name: 'x' }, bearer(token));
+      expect({ status: res.status, type: res.headers.get('content-type'), allow: res.headers.get('allow'), detail: res.body.detail })
+        .toEqual({ status: 405, type: 'application/problem+json; charset=utf-8', allow, detail: `${method} is not allowed on ${path}` });
+    }
+  });
+
+  it('answers OPTIONS with the path\'s Allow, at the gateway and at the service alike', async () => {
+    for (const via of [api, client(platform.students.url)]) {
+      const res = await via.send('OPTIONS', '/api/v1/students/1', undefined, bearer(admin));
+      expect({ status: res.status, allow: res.headers.get('allow') }).toEqual({ status: 200, allow: 'DELETE, GET, HEAD, PATCH, PUT' });
+    }
+    expect((await api.send('OPTIONS', '/api/v1/students/1/nothing')).status).toBe(404);
+  });
+});
+
 describe('CSV imports through the gateway', () => {
   const header = 'name,age,roll_no,grade\r\n';
   const rows = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `Pupil ${prefix} ${i},${10 + (i % 5)},${prefix}-${i},${1 + (i % 9)}`).join('\r\n');

@@ -1,14 +1,18 @@
 /**
- * The gateway's route policy, in one table: which service owns a path, and who may call it.
- * `public`: anyone; `member`: any valid token; `admin`: a valid token with role admin.
- * Paths not in the table (and every /internal path) are a 404 at the gateway.
+ * The gateway's route policy, in one table: the routes the services answer under /api/v1 (and the
+ * JWKS), which service owns each, and who may call it. `public`: anyone; `member`: any valid token;
+ * `admin`: a valid token with role admin. A path no rule matches (and every /internal path) is a 404;
+ * a path that rules match with other methods is a 405 whose `Allow` lists theirs, which are the
+ * route's: each rule is one route of a service, with its methods (HEAD wherever GET).
  */
+import { allowHeader } from '@sms/shared/http';
+
 export type Access = 'public' | 'member' | 'admin';
 export type Target = 'auth' | 'students' | 'organizations';
 
 export interface RouteRule {
   methods: readonly string[];
-  /** A path prefix or an exact path (`$` suffix). */
+  /** The route's path as the service declares it: `:name` stands for one path segment. */
   path: string;
   access: Access;
   target: Target;
@@ -16,48 +20,57 @@ export interface RouteRule {
   strict?: true;
 }
 
-const READ = ['GET', 'HEAD'] as const;
-const WRITE = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
 export const ROUTES: readonly RouteRule[] = [
-  { methods: ['GET'], path: '/.well-known/jwks.json$', access: 'public', target: 'auth' },
-  { methods: ['POST'], path: '/api/v1/auth/signup$', access: 'public', target: 'auth', strict: true },
+  { methods: ['GET'], path: '/.well-known/jwks.json', access: 'public', target: 'auth' },
+  { methods: ['POST'], path: '/api/v1/auth/signup', access: 'public', target: 'auth', strict: true },
   // Open for the first admin only; the auth service checks the caller's token for later ones.
-  { methods: ['POST'], path: '/api/v1/auth/admin-signup$', access: 'public', target: 'auth', strict: true },
-  { methods: ['POST'], path: '/api/v1/auth/login$', access: 'public', target: 'auth', strict: true },
+  { methods: ['POST'], path: '/api/v1/auth/admin-signup', access: 'public', target: 'auth', strict: true },
+  { methods: ['POST'], path: '/api/v1/auth/login', access: 'public', target: 'auth', strict: true },
   // Organization admins by email alone (admin emails are unique across organizations).
-  { methods: ['POST'], path: '/api/v1/auth/admin-login$', access: 'public', target: 'auth', strict: true },
-  { methods: ['POST'], path: '/api/v1/auth/refresh$', access: 'public', target: 'auth', strict: true },
-  { methods: ['POST'], path: '/api/v1/auth/logout$', access: 'member', target: 'auth' },
-  { methods: ['POST'], path: '/api/v1/auth/logout-all$', access: 'member', target: 'auth' },
-  { methods: ['POST'], path: '/api/v1/auth/password$', access: 'member', target: 'auth' },
-  { methods: ['GET'], path: '/api/v1/auth/me$', access: 'member', target: 'auth' },
-  { methods: [...READ, ...WRITE], path: '/api/v1/users', access: 'admin', target: 'auth' },
-  // CSV imports and their jobs: admins only (the first matching rule wins, so before the generic ones).
-  { methods: ['GET', 'HEAD', 'POST'], path: '/api/v1/students/imports', access: 'admin', target: 'students' },
-  { methods: READ, path: '/api/v1/students', access: 'member', target: 'students' },
-  { methods: WRITE, path: '/api/v1/students', access: 'admin', target: 'students' },
-  { methods: ['POST'], path: '/api/v1/organizations$', access: 'public', target: 'organizations', strict: true },
-  { methods: READ, path: '/api/v1/organizations', access: 'public', target: 'organizations' },
-  { methods: ['PATCH', 'DELETE'], path: '/api/v1/organizations/', access: 'admin', target: 'organizations' },
+  { methods: ['POST'], path: '/api/v1/auth/admin-login', access: 'public', target: 'auth', strict: true },
+  { methods: ['POST'], path: '/api/v1/auth/refresh', access: 'public', target: 'auth', strict: true },
+  { methods: ['POST'], path: '/api/v1/auth/logout', access: 'member', target: 'auth' },
+  { methods: ['POST'], path: '/api/v1/auth/logout-all', access: 'member', target: 'auth' },
+  { methods: ['POST'], path: '/api/v1/auth/password', access: 'member', target: 'auth' },
+  { methods: ['GET'], path: '/api/v1/auth/me', access: 'member', target: 'auth' },
+  { methods: ['GET', 'POST'], path: '/api/v1/users', access: 'admin', target: 'auth' },
+  { methods: ['GET', 'PATCH', 'DELETE'], path: '/api/v1/users/:id', access: 'admin', target: 'auth' },
+  { methods: ['PUT'], path: '/api/v1/users/:id/password', access: 'admin', target: 'auth' },
+  // CSV imports and their jobs: admins only (the first rule of a method wins, so before `/students/:id`).
+  { methods: ['POST'], path: '/api/v1/students/imports', access: 'admin', target: 'students' },
+  { methods: ['GET'], path: '/api/v1/students/imports/:id', access: 'admin', target: 'students' },
+  { methods: ['GET'], path: '/api/v1/students', access: 'member', target: 'students' },
+  { methods: ['POST'], path: '/api/v1/students', access: 'admin', target: 'students' },
+  { methods: ['GET'], path: '/api/v1/students/:id', access: 'member', target: 'students' },
+  { methods: ['PUT', 'PATCH', 'DELETE'], path: '/api/v1/students/:id', access: 'admin', target: 'students' },
+  { methods: ['GET'], path: '/api/v1/students/:id/history', access: 'admin', target: 'students' },
+  { methods: ['POST'], path: '/api/v1/organizations', access: 'public', target: 'organizations', strict: true },
+  { methods: ['GET'], path: '/api/v1/organizations', access: 'public', target: 'organizations' },
+  { methods: ['GET'], path: '/api/v1/organizations/:id', access: 'public', target: 'organizations' },
+  { methods: ['PATCH', 'DELETE'], path: '/api/v1/organizations/:id', access: 'admin', target: 'organizations' },
 ];
 
-function matches(rule: RouteRule, path: string): boolean {
-  if (rule.path.endsWith('$')) return path === rule.path.slice(0, -1);
-  return path === rule.path || path.startsWith(rule.path.endsWith('/') ? rule.path : `${rule.path}/`);
+const patterns = new WeakMap<RouteRule, RegExp>();
+
+/** The rule's path as express matches it: whole segments, case-sensitive here, one trailing slash allowed. */
+function patternOf(rule: RouteRule): RegExp {
+  let pattern = patterns.get(rule);
+  if (!pattern) {
+    const segments = rule.path.split('/').map((s) => (s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    pattern = new RegExp(`^${segments.join('/')}/?$`);
+    patterns.set(rule, pattern);
+  }
+  return pattern;
 }
 
-/** The rule's path as a route name for traces: `/api/v1/auth/login`, `/api/v1/students/*`. */
-export function routeName(rule: RouteRule): string {
-  return rule.path.endsWith('$') ? rule.path.slice(0, -1) : `${rule.path.replace(/\/$/, '')}/*`;
-}
+const handles = (rule: RouteRule, method: string) => rule.methods.includes(method) || (method === 'HEAD' && rule.methods.includes('GET'));
 
-export type Decision = { kind: 'route'; rule: RouteRule } | { kind: 'not-found' } | { kind: 'method-not-allowed'; allowed: string[] };
+export type Decision = { kind: 'route'; rule: RouteRule } | { kind: 'not-found' } | { kind: 'method-not-allowed'; allow: string };
 
 export function decide(method: string, path: string, routes: readonly RouteRule[] = ROUTES): Decision {
   if (path.startsWith('/internal')) return { kind: 'not-found' };
-  const onPath = routes.filter((r) => matches(r, path));
+  const onPath = routes.filter((r) => patternOf(r).test(path));
   if (onPath.length === 0) return { kind: 'not-found' };
-  const rule = onPath.find((r) => r.methods.includes(method));
-  return rule ? { kind: 'route', rule } : { kind: 'method-not-allowed', allowed: [...new Set(onPath.flatMap((r) => r.methods))] };
+  const rule = onPath.find((r) => handles(r, method));
+  return rule ? { kind: 'route', rule } : { kind: 'method-not-allowed', allow: allowHeader(onPath.flatMap((r) => r.methods)) };
 }

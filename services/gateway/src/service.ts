@@ -11,7 +11,7 @@ import { setRequestRoute, traceHeaders } from '@sms/shared/telemetry';
 import { breakerSettings, createBreakers } from './breaker';
 import { trustProxySetting, type Config } from './config';
 import { cors, hstsOnlyOverTls, type EdgeLocals } from './edge';
-import { decide, routeName, type Target } from './policy';
+import { decide, type Target } from './policy';
 import { proxyTo, STRIPPED_HEADERS } from './proxy';
 import { createRateLimits } from './rate-limits';
 import { createAuthorize } from './authorize';
@@ -150,11 +150,17 @@ export function gatewayService(config: Config): ServiceDefinition<Config> {
         if (decision.kind !== 'route') {
           await clientAllowed;
           if (decision.kind === 'not-found') throw new NotFoundError(`no route for ${req.method} ${req.path}`);
-          res.setHeader('Allow', decision.allowed.join(', '));
+          res.setHeader('Allow', decision.allow);
+          // As the services (and express) answer it: the path's methods, not a request to pass on.
+          if (req.method === 'OPTIONS') {
+            res.type('text/plain').send(decision.allow);
+            return;
+          }
           throw new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}`);
         }
         const { rule } = decision;
-        res.locals.route = routeName(rule);
+        // The route's name for traces and metrics: `/api/v1/students/:id`.
+        res.locals.route = rule.path;
         setRequestRoute(res.locals.route);
         // The per-client count and the route's own checks run side by side (one Redis round trip of
         // wait, not two in a row); both must pass, and the per-client 429 wins over any other refusal.
