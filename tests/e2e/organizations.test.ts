@@ -92,6 +92,11 @@ describe('organizations through the gateway', () => {
     const second = await api.get(`/api/v1/organizations?limit=1&cursor=${first.body.next_cursor}`);
     expect(second.status).toBe(200);
     expect(second.body.organizations[0].id).not.toBe(first.body.organizations[0].id);
+    // Forged cursors (a number, an object, a name no organization can have, not JSON): a 400, never an empty page.
+    for (const json of ['5', '{"name":"x"}', '"{zzz"', 'acme']) {
+      const res = await api.get(`/api/v1/organizations?cursor=${Buffer.from(json).toString('base64url')}`);
+      expect([json, res.status, res.body.detail]).toEqual([json, 400, 'invalid cursor']);
+    }
   });
 
   it('refuses bad names, duplicate names in any case, malformed and unknown fields, with nothing created', async () => {

@@ -92,6 +92,11 @@ describe('admin user management', () => {
     const page2 = await api.get(`/api/v1/users?limit=2&cursor=${page1.body.nextCursor}`, bearer(adminToken));
     expect(page2.body.items[0].username > page1.body.items[1].username).toBe(true);
     expect((await api.get('/api/v1/users?limit=1000', bearer(adminToken))).status).toBe(400);
+    // Forged cursors (a number, an object, a username no one can have, not JSON): a 400, never an empty page.
+    for (const json of ['5', '{"$gt":""}', '"{zzz"', 'carol']) {
+      const res = await api.get(`/api/v1/users?cursor=${Buffer.from(json).toString('base64url')}`, bearer(adminToken));
+      expect([json, res.status, res.body.detail]).toEqual([json, 400, 'invalid cursor']);
+    }
     expect((await api.get('/api/v1/users?q=.*', bearer(adminToken))).body.items).toEqual([]);
     expect((await api.get('/api/v1/users?role[$ne]=x', bearer(adminToken))).status).toBe(400);
   });

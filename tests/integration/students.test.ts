@@ -259,6 +259,15 @@ describe('bad input', () => {
     for (const query of ['limit=1000', 'limit=0', 'name[$ne]=x', 'name=a&name=b', 'min_age=abc', 'min_age=20&max_age=10', 'sort=password', 'cursor=abc']) {
       expect([query, (await list(query)).status]).toEqual([query, 400]);
     }
+    // Forged cursors: well-formed base64url, but not a keyset this API made. Each a 400, never an empty page.
+    const forged = (json: string) => Buffer.from(json).toString('base64url');
+    for (const [sort, json] of [
+      ['id', '{"s":"id","v":1,"id":1e400}'], ['id', '{"s":"id","v":1,"id":1.5}'], ['id', '{"s":"id","v":1,"id":-4}'],
+      ['name', '{"s":"name","v":{"$gt":""},"id":1}'], ['name', '{"s":"name","v":7,"id":1}'], ['id', '"just a string"'], ['id', 'null'],
+    ]) {
+      const answer = await list(`sort=${sort}&cursor=${forged(json!)}`);
+      expect([json, answer.status, answer.body.detail]).toEqual([json, 400, 'invalid cursor']);
+    }
     for (const id of ['abc', '1.5', '0', '-3', '99999999999999999999']) {
       const answer = await call('GET', `/api/v1/students/${id}`, { token: admin });
       expect([id, answer.status]).toEqual([id, 404]);

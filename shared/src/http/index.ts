@@ -1,4 +1,5 @@
 export * from './app';
+export * from './cursor';
 export * from './methods';
 export * from './problem';
 export * from './validate';

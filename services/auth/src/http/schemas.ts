@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainText } from '@sms/shared/http';
+import { CursorParam, plainText } from '@sms/shared/http';
 
 // Request bodies of the v1 API. Strict: an unknown field (a `role` in a signup, say) is a 400.
 
@@ -43,7 +43,7 @@ export const ListUsersQuery = z
     active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     q: plainText(64).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(64).optional(),
+    cursor: CursorParam(200).optional(),
   })
   .strict();
 export { IfMatch } from '@sms/shared/http';

@@ -2,12 +2,14 @@ import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
 import { ConflictError, NotFoundError } from '@sms/shared/errors';
 import { escapeRegex } from '@sms/shared/mongo';
-import { ifMatchOf, parseWith } from '@sms/shared/http';
+import { decodeCursor, encodeCursor, ifMatchOf, parseWith } from '@sms/shared/http';
 import { requireAdmin, type AccessClaims } from '@sms/shared/auth';
 import type { Accounts, UserView } from '../application/accounts';
 import { usersCollection, type UserRow } from '../projections/users';
-import { CreateUserBody, ListUsersQuery, ResetPasswordBody, UpdateUserBody, UserId } from './schemas';
+import { CreateUserBody, ListUsersQuery, ResetPasswordBody, UpdateUserBody, UserId, Username } from './schemas';
 
+/** A page ends at a lowercased username; a cursor holding anything else is a forged one. */
+const UsernameKeyCursor = Username.refine((u) => u === u.toLowerCase());
 
 /** Admin-only user management, always inside the admin's own organization. */
 export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request) => AccessClaims): Router {
@@ -39,14 +41,14 @@ export function usersRoutes(accounts: Accounts, db: Db, claimsOf: (req: Request)
     if (query.role) filter.role = query.role;
     if (query.active !== undefined) filter.active = query.active;
     const name: Record<string, unknown> = {};
-    if (query.cursor) name.$gt = query.cursor;
+    if (query.cursor) name.$gt = decodeCursor(query.cursor, UsernameKeyCursor, 'use the nextCursor of the previous page');
     if (query.q) name.$regex = escapeRegex(query.q.toLowerCase());
     if (Object.keys(name).length > 0) filter.usernameLower = name;
     const rows = await usersCollection(db).find(filter).sort({ usernameLower: 1 }).limit(query.limit + 1).toArray();
     const page = rows.slice(0, query.limit);
     res.json({
       items: page.map(toView),
-      nextCursor: rows.length > query.limit ? page.at(-1)?.usernameLower ?? null : null,
+      nextCursor: rows.length > query.limit && page.length > 0 ? encodeCursor(page.at(-1)!.usernameLower) : null,
     });
   });
 

@@ -1,7 +1,8 @@
 import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
+import { z } from 'zod';
 import { claimsOf, maybeClaimsOf, requireToken, type AccessClaims, type TokenVerifier } from '@sms/shared/auth';
-import { ifMatchOf, parseWith } from '@sms/shared/http';
+import { decodeCursor, encodeCursor, ifMatchOf, parseWith } from '@sms/shared/http';
 import type { OrganizationView, Organizations } from '../application/organizations';
 import { organizationsCollection, type OrganizationRow } from '../projections/organizations';
 import { CreateOrganizationBody, ListOrganizationsQuery, OrganizationId, UpdateOrganizationBody } from './schemas';
@@ -34,8 +35,8 @@ const fromRow = (row: OrganizationRow) => ({
 });
 const idOf = (req: Request) => parseWith(OrganizationId, req.params.id, 'organization id');
 const meta = (req: Request, actor: string) => ({ actor, correlationId: String(req.headers['x-request-id']) });
-const cursorOf = (key: string) => Buffer.from(key).toString('base64url');
-const keyOf = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
+/** A page ends at a name key (the lowercased name); a cursor holding anything else is a forged one. */
+const NameKeyCursor = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/);
 
 /** `/api/v1/organizations`: anyone creates and lists; an organization's own admin changes or deletes it. */
 export function organizationsRoutes({ organizations, db, verifier }: OrganizationsRouteDeps): Router {
@@ -57,7 +58,7 @@ export function organizationsRoutes({ organizations, db, verifier }: Organizatio
       res.json({ organizations: [present(organization, caller)], next_cursor: null });
       return;
     }
-    const after = query.cursor ? keyOf(query.cursor) : undefined;
+    const after = query.cursor ? decodeCursor(query.cursor, NameKeyCursor, 'use the next_cursor of the previous page') : undefined;
     const rows = await organizationsCollection(db)
       .find({ deleted: { $ne: true }, ...(after !== undefined ? { nameKey: { $gt: after } } : {}) })
       .sort({ nameKey: 1 })
@@ -66,7 +67,7 @@ export function organizationsRoutes({ organizations, db, verifier }: Organizatio
     const page = rows.slice(0, query.limit);
     res.json({
       organizations: page.map((row) => present(fromRow(row), caller)),
-      next_cursor: rows.length > query.limit ? cursorOf(page[page.length - 1]!.nameKey) : null,
+      next_cursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.nameKey) : null,
     });
   });
 

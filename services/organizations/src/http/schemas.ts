@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CursorParam } from '@sms/shared/http';
 import { OrganizationName } from '../domain/name';
 
 // Request bodies and queries of /api/v1/organizations. Strict: an unknown field is a 400.
@@ -16,6 +17,6 @@ export const ListOrganizationsQuery = z
   .object({
     name: OrganizationName.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor from this API').optional(),
+    cursor: CursorParam(200).optional(),
   })
   .strict();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainText } from '@sms/shared/http';
+import { CursorParam, plainText } from '@sms/shared/http';
 
 // Request shapes of /api/v1/students. Strict: an unknown field is a 400, and so is a wrong type.
 
@@ -57,7 +57,7 @@ export const ListStudentsQuery = z
     max_age: queryInt('max_age', 0, 200).optional(),
     sort: z.enum(SORTS).default('id'),
     limit: queryInt('limit', 1, MAX_LIMIT).default(20),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'not a cursor from this API').optional(),
+    cursor: CursorParam(512).optional(),
   })
   .strict()
   .refine((q) => q.min_age === undefined || q.max_age === undefined || q.min_age <= q.max_age, {

@@ -1,5 +1,6 @@
 import type { Db, Filter, Sort as MongoSort } from 'mongodb';
-import { ValidationError } from '@sms/shared/errors';
+import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '@sms/shared/http';
 import { escapeRegex } from '@sms/shared/mongo';
 import type { ListStudentsQuery, Sort } from '../http/schemas';
 import { candidates, chunksOf } from './student-postings';
@@ -33,20 +34,15 @@ const FIRST_CHUNKS = 8;
 /** Chunks per batch at most (times the terms: the posting documents read in one go). */
 const MAX_BATCH_KEYS = 2_000;
 
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
-
-function decodeCursor(raw: string, sort: Sort): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Cursor>;
-    const wanted = sortKeyOf(sort) === 'id' || sortKeyOf(sort) === 'age' ? 'number' : 'string';
-    if (c.s === sort && typeof c.v === wanted && typeof c.id === 'number') return c as Cursor;
-  } catch {
-    // fall through to the 400
-  }
-  throw new ValidationError('cursor is not valid for this query', [{ path: 'cursor', message: 'use the nextCursor of the previous page, with the same sort' }]);
-}
-
 const sortKeyOf = (sort: Sort): SortKey => SORT_FIELDS[sort.replace('-', '') as keyof typeof SORT_FIELDS];
+
+/** A cursor of this sort: its last row's sort value (a number for id and age, else a string) and id. */
+const cursorOf = (sort: Sort) => {
+  const key = sortKeyOf(sort);
+  const value = key === 'id' || key === 'age' ? z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) : z.string().max(1_000);
+  return z.object({ s: z.literal(sort), v: value, id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+};
+const decodeCursorOf = (raw: string, sort: Sort): Cursor => decodeCursor(raw, cursorOf(sort), 'use the nextCursor of the previous page, with the same sort');
 
 /** MongoDB's order between two values of a sort key (numbers before strings, strings by code point). */
 function compareValues(a: unknown, b: unknown): number {
@@ -95,7 +91,7 @@ function planOf(org: string, query: ListStudentsQuery): Plan {
  * are more than `maxSortedCandidates`. See the README, "Read model and search".
  */
 export async function searchStudents(db: Db, org: string, query: ListStudentsQuery, limits: SearchLimits = SEARCH_LIMITS): Promise<Page> {
-  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort);
+  const cursor = query.cursor === undefined ? undefined : decodeCursorOf(query.cursor, query.sort);
   const plan = planOf(org, query);
   const chunks = await chunksOf(db, org);
   if (chunks.length > limits.maxChunks) return plainSearch(db, org, query);
@@ -214,7 +210,7 @@ async function sortedCandidates(
  * the read model's indexes; mongo-java-server scans the collection.
  */
 export async function plainSearch(db: Db, org: string, query: ListStudentsQuery): Promise<Page> {
-  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort);
+  const cursor = query.cursor === undefined ? undefined : decodeCursorOf(query.cursor, query.sort);
   const and: Array<Filter<StudentRow>> = [{ org, deleted: false }];
   if (query.grade !== undefined) and.push({ grade: query.grade });
   if (query.roll_no !== undefined) and.push({ rollLower: query.roll_no.toLowerCase() });
