@@ -88,7 +88,7 @@ export const authOperations: OperationSpec[] = [
   {
     method: 'post', path: '/api/v1/auth/signup', operationId: 'signup', tags: [AUTH], security: 'public',
     summary: 'Sign up as a user of the default organization',
-    description: 'Always creates a `user` (a `role` field is a 400). Passwords: 8-256 characters, not a common password.',
+    description: 'Always creates a `user` (a `role` field is a 400). The password: 8-256 characters (code points, after NFKC), not a common password (see the `password` field).',
     body: { schema: named('SignupBody', SignupBody) },
     responses: { 201: { description: 'Created.', body: UserAnswer, headers: { Location: { description: 'The new user.' } } } },
     problems: [400, 409, 413, 415, 429],

@@ -21,6 +21,12 @@ import { ValidationError } from '@sms/shared/errors';
 export const MIN_PASSWORD_CODE_POINTS = 8;
 export const MAX_PASSWORD_CODE_POINTS = 256;
 
+/** The policy in a client's words (API documents). */
+export const PASSWORD_RULES =
+  `${MIN_PASSWORD_CODE_POINTS} to ${MAX_PASSWORD_CODE_POINTS} characters (Unicode code points, after NFKC normalization), ` +
+  'not a common password, not one character repeated, not the username or email; refused with the reasons (400). ' +
+  'Every character counts: the whole password is SHA-256 pre-hashed before bcrypt, so nothing past bcrypt\'s 72-byte input is ignored.';
+
 export interface PasswordContext {
   username?: string;
   email?: string;
