@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { startService, type RunningService } from '@sms/shared/service';
 import { readConfig as organizationsConfig } from '../../services/organizations/src/config';
@@ -96,6 +97,28 @@ describe('organizations through the gateway', () => {
     for (const json of ['5', '{"name":"x"}', '"{zzz"', 'acme']) {
       const res = await api.get(`/api/v1/organizations?cursor=${Buffer.from(json).toString('base64url')}`);
       expect([json, res.status, res.body.detail]).toEqual([json, 400, 'invalid cursor']);
+    }
+  });
+
+  it('replays a retried creation with the same Idempotency-Key, refuses the key with another request, and stores no password', async () => {
+    const name = orgName('retry');
+    const body = { name, admin_email: `admin@${name.replace(/_/g, '-')}.test`, admin_password: password };
+    const key = { 'idempotency-key': `key-${name}` };
+    const first = await api.post('/api/v1/organizations', body, key);
+    expect(first.status).toBe(201);
+    const retry = await api.post('/api/v1/organizations', body, key);
+    expect({ status: retry.status, replayed: retry.headers.get('idempotent-replayed'), location: retry.headers.get('location'), body: retry.body })
+      .toEqual({ status: 201, replayed: 'true', location: first.headers.get('location'), body: first.body });
+    for (const other of [{ ...body, admin_email: 'someone@else.test' }, { ...body, name: orgName('other') }]) {
+      const reused = await api.post('/api/v1/organizations', other, key);
+      expect({ status: reused.status, code: reused.body.code }).toEqual({ status: 409, code: 'idempotency_key_reused' });
+    }
+    // Without a key a retry is what it always was: the name is taken.
+    expect((await api.post('/api/v1/organizations', body)).status).toBe(409);
+    const stored = await dbOf(platform.organizations).collection('idempotency_keys').find({}).toArray();
+    expect(stored.length).toBeGreaterThan(0);
+    for (const secret of [password, createHash('sha256').update(password).digest('hex'), createHash('sha256').update(JSON.stringify(body)).digest('hex')]) {
+      expect(JSON.stringify(stored)).not.toContain(secret);
     }
   });
 

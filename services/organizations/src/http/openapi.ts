@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { IfMatch } from '@sms/shared/http';
+import { IdempotencyKey } from '@sms/shared/idempotency';
 import { named, openApiDocument, serveOpenApi, type OperationSpec } from '@sms/shared/openapi';
 import { CreateOrganizationBody, ListOrganizationsQuery, OrganizationId, UpdateOrganizationBody } from './schemas';
 
@@ -28,7 +29,10 @@ export const organizationsOperations: OperationSpec[] = [
   {
     method: 'post', path: '/api/v1/organizations', operationId: 'createOrganization', tags: [TAG], security: 'public',
     summary: 'Create an organization with its first admin',
-    description: 'The admin (username `admin`) is created in auth at once and can log in by email (`POST /api/v1/auth/admin-login`). Either both exist or neither does. Names are unique case-insensitively.',
+    description: 'The admin (username `admin`) is created in auth at once and can log in by email (`POST /api/v1/auth/admin-login`). Either both exist or neither does. Names are unique case-insensitively. '
+      + 'With an `Idempotency-Key`, a retry with the same `name` and `admin_email` replays the first answer (`Idempotent-Replayed: true`) instead of a 409 for the name; another request with the same key is a 409 (`idempotency_key_reused`). '
+      + 'The password is not part of what identifies the request (it is not stored here, not even hashed): use a fresh key for a different password.',
+    params: { header: z.object({ 'Idempotency-Key': IdempotencyKey.optional().describe('Makes a retried create safe: 1-200 visible ASCII characters, unique (a UUID).') }) },
     body: { schema: named('CreateOrganizationBody', CreateOrganizationBody) },
     responses: { 201: { description: 'Created, with the admin\'s email and user id.', body: OrganizationAnswer } },
     problems: [400, 409, 413, 415, 503],

@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { claimsOf, maybeClaimsOf, requireToken, type AccessClaims, type TokenVerifier } from '@sms/shared/auth';
 import { decodeCursor, encodeCursor, ifMatchOf, parseWith } from '@sms/shared/http';
+import { IdempotencyKeys } from '@sms/shared/idempotency';
 import type { OrganizationView, Organizations } from '../application/organizations';
 import { organizationsCollection, type OrganizationRow } from '../projections/organizations';
 import { CreateOrganizationBody, ListOrganizationsQuery, OrganizationId, UpdateOrganizationBody } from './schemas';
@@ -35,19 +36,29 @@ const fromRow = (row: OrganizationRow) => ({
 });
 const idOf = (req: Request) => parseWith(OrganizationId, req.params.id, 'organization id');
 const meta = (req: Request, actor: string) => ({ actor, correlationId: String(req.headers['x-request-id']) });
+/** Creations are anonymous: their `Idempotency-Key`s share one scope (a client picks a unique one, a UUID). */
+const ANONYMOUS_KEYS = 'public';
 /** A page ends at a name key (the lowercased name); a cursor holding anything else is a forged one. */
 const NameKeyCursor = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/);
 
 /** `/api/v1/organizations`: anyone creates and lists; an organization's own admin changes or deletes it. */
 export function organizationsRoutes({ organizations, db, verifier }: OrganizationsRouteDeps): Router {
   const router = Router();
+  const idempotency = new IdempotencyKeys(db);
   router.use('/api/v1/organizations', requireToken(verifier, { optional: true }));
 
   router.post('/api/v1/organizations', async (req, res) => {
     const body = parseWith(CreateOrganizationBody, req.body);
-    const created = await organizations.create({ name: body.name, email: body.admin_email, password: body.admin_password }, meta(req, 'anonymous'));
-    res.status(201).set({ Location: `/api/v1/organizations/${created.id}`, ETag: `"${created.version}"` })
-      .json({ organization: { ...present(created), admin_email: created.adminEmail, admin_user_id: created.adminUserId } });
+    // The stored fingerprint leaves the password out: a fast hash of it would be a cheap offline guess target.
+    const fingerprint = IdempotencyKeys.fingerprint({ name: body.name, admin_email: body.admin_email });
+    await idempotency.respond(req, res, ANONYMOUS_KEYS, fingerprint, async () => {
+      const created = await organizations.create({ name: body.name, email: body.admin_email, password: body.admin_password }, meta(req, 'anonymous'));
+      return {
+        status: 201,
+        headers: { Location: `/api/v1/organizations/${created.id}`, ETag: `"${created.version}"` },
+        body: { organization: { ...present(created), admin_email: created.adminEmail, admin_user_id: created.adminUserId } },
+      };
+    });
   });
 
   router.get('/api/v1/organizations', async (req, res) => {

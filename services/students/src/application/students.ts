@@ -9,7 +9,7 @@ import { studentDecider, type StudentCommand, type StudentRecord, type StudentSt
 import type { PendingStudentEvent, StudentChanges, StudentFields } from '../domain/student.events';
 import { IdCounter } from '../infrastructure/id-counter';
 import { RollClaims, ROLL_CLAIMS } from '../infrastructure/roll-claims';
-import { IDEMPOTENCY_KEYS } from '../infrastructure/idempotency';
+import { IDEMPOTENCY_KEYS } from '@sms/shared/idempotency';
 import { IMPORT_JOBS, IMPORT_SOURCES } from '../infrastructure/import-jobs';
 import { purgeStudentsReadModel } from '../projections/students';
 

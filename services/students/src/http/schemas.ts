@@ -67,4 +67,4 @@ export const ListStudentsQuery = z
 export type ListStudentsQuery = z.infer<typeof ListStudentsQuery>;
 
 export { IfMatch } from '@sms/shared/http';
-export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1-200 visible ASCII characters');
+export { IdempotencyKey } from '@sms/shared/idempotency';

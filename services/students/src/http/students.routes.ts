@@ -3,12 +3,12 @@ import type { Db } from 'mongodb';
 import { bearerToken, requireAdmin, type AccessClaims, type TokenVerifier } from '@sms/shared/auth';
 import { NotFoundError, UnauthorizedError, ValidationError } from '@sms/shared/errors';
 import { ifMatchOf, parseWith } from '@sms/shared/http';
+import { IdempotencyKeys } from '@sms/shared/idempotency';
 import type { StudentView, Students } from '../application/students';
 import type { StudentChanges } from '../domain/student.events';
-import { IdempotencyKeys } from '../infrastructure/idempotency';
 import { searchStudents } from '../projections/student-search';
 import type { StudentRow } from '../projections/students';
-import { CreateStudentBody, IdempotencyKey, ListStudentsQuery, PatchStudentBody, PathId, ReplaceStudentBody } from './schemas';
+import { CreateStudentBody, ListStudentsQuery, PatchStudentBody, PathId, ReplaceStudentBody } from './schemas';
 
 export interface StudentsRouteDeps {
   students: Students;
@@ -47,26 +47,11 @@ export function studentsRoutes({ students, db, verifier }: StudentsRouteDeps): R
 
   router.post('/api/v1/students', async (req, res) => {
     const claims = admin(req);
-    const rawKey = req.get('idempotency-key');
-    const key = rawKey === undefined ? undefined : parseWith(IdempotencyKey, rawKey, 'Idempotency-Key header');
     const body = parseWith(CreateStudentBody, req.body);
-    if (key !== undefined) {
-      const { replay } = await idempotency.begin(claims.org, key, IdempotencyKeys.fingerprint(body));
-      if (replay) {
-        res.status(replay.status).set(replay.headers).set('Idempotent-Replayed', 'true').json(replay.body);
-        return;
-      }
-    }
-    let student: StudentView;
-    try {
-      student = await students.create(claims.org, body, meta(req, claims));
-    } catch (err) {
-      if (key !== undefined) await idempotency.abandon(claims.org, key);
-      throw err;
-    }
-    const headers = { ETag: `"${student.version}"`, Location: location(student.id) };
-    if (key !== undefined) await idempotency.complete(claims.org, key, { status: 201, body: { student }, headers });
-    res.status(201).set(headers).json({ student });
+    await idempotency.respond(req, res, claims.org, IdempotencyKeys.fingerprint(body), async () => {
+      const student = await students.create(claims.org, body, meta(req, claims));
+      return { status: 201, body: { student }, headers: { ETag: `"${student.version}"`, Location: location(student.id) } };
+    });
   });
 
   router.get('/api/v1/students', async (req, res) => {
