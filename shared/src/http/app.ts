@@ -169,9 +169,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(accessLog(options.logger));
   app.use(securityHeaders());
   if (options.metrics) app.use(options.metrics.httpMiddleware);
-  // Only the /health family enters the health router (its routes are not matched against every request).
-  const health = options.health?.router;
-  if (health) app.use((req, res, next) => (req.path.startsWith('/health') ? health(req, res, next) : next()));
+  if (options.health) app.use(options.health.router);
   if (options.metrics) app.get('/metrics', options.metrics.handler);
   if (options.parseBodies === false) {
     app.use(declaredLengthWithin(options.bodyLimit, options.bodyLimits, options.declaredLengthPaths));
