@@ -97,6 +97,25 @@ describe('countAhead', () => {
     await expect(next).rejects.toBeInstanceOf(RateLimiterRes);
   });
 
+  it('counts a new key\'s first requests still in flight once its first answer is back: no more than the limit', async () => {
+    const limiter = heldLimiter(10);
+    const count = countAhead(limiter, 10, DEFER_MS);
+    const first = Array.from({ length: 5 }, () => state(count('k')));
+    limiter.held.shift()!();
+    for (let i = 0; i < 3; i++) await tick();
+    expect(first[0]!.settled).toBe('resolved');
+    // 1 answered and 4 in flight: 3 more fit within 80% of 10; the other four wait for Redis.
+    const more = Array.from({ length: 7 }, () => state(count('k')));
+    await tick();
+    expect(more.filter((s) => s.settled === 'resolved')).toHaveLength(3);
+    limiter.release();
+    for (let i = 0; i < 5; i++) await tick();
+    await deferral();
+    limiter.release();
+    for (let i = 0; i < 5; i++) await tick();
+    expect([...first, ...more].filter((s) => s.settled === 'resolved')).toHaveLength(10);
+  });
+
   it('keeps each key apart', async () => {
     const limiter = heldLimiter(10);
     const count = countAhead(limiter, 10, DEFER_MS);

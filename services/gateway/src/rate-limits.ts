@@ -116,10 +116,19 @@ export function countAhead(limiter: Pick<RateLimiterRedis, 'consume'>, points: n
       known.set(key, { consumed: res.consumedPoints, resetAt, inFlight: 0, deferred: 0 });
     }
   };
-  /** `n` counts of a key to Redis; until the answer they are in flight. */
+  /**
+   * `n` counts of a key to Redis; until the answer they are in flight. A key not known yet gets an
+   * entry at once (with no window, so nothing goes ahead on it) so that its first counts in flight are
+   * still included once the first answer has come back.
+   */
   const send = (key: string, n: number): Promise<unknown> => {
-    const entry = known.get(key);
-    if (entry) entry.inFlight += n;
+    let entry = known.get(key);
+    if (!entry) {
+      if (known.size >= KNOWN_KEYS) forget(known.keys().next().value!);
+      entry = { consumed: 0, resetAt: 0, inFlight: 0, deferred: 0 };
+      known.set(key, entry);
+    }
+    entry.inFlight += n;
     return limiter.consume(key, n).then(
       (res) => note(key, res),
       (err: unknown) => {
@@ -127,7 +136,7 @@ export function countAhead(limiter: Pick<RateLimiterRedis, 'consume'>, points: n
         throw err;
       },
     ).finally(() => {
-      if (entry) entry.inFlight -= n;
+      entry.inFlight -= n;
     });
   };
   // Refused or failed in the background: noted above for the next request; the deferred ones have gone on.
