@@ -25,16 +25,24 @@ export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'Idempote
 /** `_id` = `<scope>:<key>`. */
 export const IDEMPOTENCY_KEYS = 'idempotency_keys';
 
+/** How long a key is remembered: a day covers a client's retries across an outage. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
 /**
  * `Idempotency-Key` on create: the first request with a key reserves `<scope>:<key>`; its answer is
  * stored, and a retry with the same key and request gets the same answer. The same key with another
  * request is a 409; a retry while the first is still running is a 409 too (the client retries later).
  * The scope is whose keys they are (an organization; `public` for anonymous creations).
+ *
+ * A key is remembered for a day (`ttlMs`): an older record counts as absent, and a TTL index removes
+ * it where the server enforces one (MongoDB does; the stored answers, e-mail addresses among them, do
+ * not stay forever).
  */
 export class IdempotencyKeys {
   private readonly records: Collection<IdempotencyRecord>;
+  private indexed: Promise<unknown> | undefined;
 
-  constructor(db: Db) {
+  constructor(db: Db, private readonly ttlMs = IDEMPOTENCY_TTL_MS) {
     this.records = db.collection<IdempotencyRecord>(IDEMPOTENCY_KEYS);
   }
 
@@ -48,6 +56,7 @@ export class IdempotencyKeys {
 
   /** Reserves the key, or returns the stored answer of an earlier request with it. */
   async begin(scope: string, key: string, fingerprint: string): Promise<{ replay?: StoredResponse }> {
+    this.indexed ??= this.records.createIndex({ createdAt: 1 }, { expireAfterSeconds: Math.ceil(this.ttlMs / 1000) }).catch(() => undefined);
     const _id = `${scope}:${key}`;
     try {
       await this.records.insertOne({ _id, fingerprint, createdAt: new Date() });
@@ -55,6 +64,12 @@ export class IdempotencyKeys {
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
+    // Expired (and not removed yet): forgotten, and this request reserves the key anew.
+    const expired = await this.records.findOneAndUpdate(
+      { _id, createdAt: { $lt: new Date(Date.now() - this.ttlMs) } },
+      { $set: { fingerprint, createdAt: new Date() }, $unset: { response: '' } },
+    );
+    if (expired) return {};
     const existing = await this.records.findOne({ _id });
     if (!existing) throw new ConflictError('a request with this Idempotency-Key was just abandoned; retry', 'idempotency_retry');
     if (existing.fingerprint !== fingerprint) {

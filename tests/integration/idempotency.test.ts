@@ -1,0 +1,29 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IdempotencyKeys } from '@sms/shared/idempotency';
+import { backboneContext, type BackboneContext } from '../support/backbone';
+
+let ctx: BackboneContext;
+beforeAll(async () => {
+  ctx = await backboneContext('idem');
+});
+afterAll(async () => {
+  await ctx.db.dropDatabase().catch(() => undefined);
+  await ctx.close();
+});
+
+const answer = { status: 201, body: { id: 1 }, headers: {} };
+
+it('replays a key\'s stored answer, refuses it with another request, and forgets it once it is older than its lifetime', async () => {
+  const keys = new IdempotencyKeys(ctx.db, 300);
+  expect(await keys.begin('org-a', 'k1', 'fp-1')).toEqual({});
+  await keys.complete('org-a', 'k1', answer);
+  expect(await keys.begin('org-a', 'k1', 'fp-1')).toEqual({ replay: answer });
+  await expect(keys.begin('org-a', 'k1', 'fp-2')).rejects.toMatchObject({ status: 409, code: 'idempotency_key_reused' });
+  // Another scope's key of the same name is its own.
+  expect(await keys.begin('org-b', 'k1', 'fp-2')).toEqual({});
+
+  await sleep(400);
+  // Expired: the key is free again, for any request, and holds no answer until this one completes.
+  expect(await keys.begin('org-a', 'k1', 'fp-2')).toEqual({});
+  await expect(keys.begin('org-a', 'k1', 'fp-2')).rejects.toMatchObject({ code: 'idempotency_in_progress' });
+});
