@@ -20,14 +20,9 @@ export const REDACTED_PATHS = [
 const FLUSH_BYTES = 4096;
 const FLUSH_EVERY_MS = 1_000;
 let stdout: pino.DestinationStream | undefined;
-const asyncStdout = () => {
-  if (!stdout) {
-    const destination = pino.destination({ dest: 1, sync: false, minLength: FLUSH_BYTES });
-    setInterval(() => destination.flush(), FLUSH_EVERY_MS).unref();
-    stdout = destination;
-  }
-  return stdout;
-};
+// sonic-boom's own periodic flush: its timer ends with the stream (a timer of ours could flush a stream
+// pino had already closed at exit).
+const asyncStdout = () => (stdout ??= pino.destination({ dest: 1, sync: false, minLength: FLUSH_BYTES, periodicFlush: FLUSH_EVERY_MS }));
 
 /** JSON logs on stdout, each line carrying the active trace and span ids. */
 export function createLogger(service: string, level: LoggerOptions['level'] = 'info', destination?: pino.DestinationStream): Logger {
