@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import { parse as parseContentType } from 'content-type';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -48,7 +49,7 @@ const ABORTED = { message: 'client went away before the response was sent' };
 
 /**
  * One line per request (`request completed`; `request errored` at 5xx; `request aborted` when the
- * client left first) with the request id, method, URL, client address, status and response time in
+ * client left first) with the request id, method, path (no query string), client address, status and response time in
  * ms; its level follows the status (info, 4xx warn, 5xx and aborted error); health and metrics probes
  * are not logged. No headers: they carry credentials and cookies, and serializing and redacting them
  * on every request was a quarter of the gateway's CPU per request; the trace id links a line to the
@@ -58,7 +59,8 @@ const ABORTED = { message: 'client went away before the response was sent' };
  * loggers per request: nothing here uses `req.log`.)
  */
 export function accessLog(logger: Logger): RequestHandler {
-  // The line's fields are fixed and hold no secret: no redaction pass (it doubled the cost of a line).
+  // The line's fields are fixed and hold no secret (the path without its query string, where searches
+  // and stray tokens would be): no redaction pass (it doubled the cost of a line).
   const log = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     if (req.url.startsWith('/health') || req.url === '/metrics') return next();
@@ -70,8 +72,9 @@ export function accessLog(logger: Logger): RequestHandler {
       const level = aborted || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
       if (!log.isLevelEnabled(level)) return;
       const line = {
-        req: { id: req.headers[REQUEST_ID_HEADER], method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress },
-        res: { statusCode: status },
+        req: { id: req.headers[REQUEST_ID_HEADER], method: req.method, url: req.originalUrl.split('?', 1)[0], remoteAddress: req.socket.remoteAddress },
+        // A response the client left before its head was sent has no status (Node's default 200 would be a lie).
+        res: res.headersSent ? { statusCode: status } : {},
         responseTime: Math.round(performance.now() - started),
         ...(aborted ? { err: ABORTED } : {}),
       };
@@ -119,6 +122,15 @@ export function requireJson(formPaths: readonly string[] = []): RequestHandler {
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
+/** The request's charset parameter, lower-cased; undefined without one (or with an unparsable header, which body-parser refuses). */
+const charsetOf = (req: Request): string | undefined => {
+  try {
+    return parseContentType(req.headers['content-type'] ?? '').parameters.charset?.toLowerCase();
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * express.json, for UTF-8 bodies only. JSON between systems is UTF-8 (RFC 8259 §8.1); body-parser also
  * decodes UTF-16 and UTF-32, which are refused here with the same 415 (`charset.unsupported`) that
@@ -127,8 +139,9 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 export function jsonBodies(limit: string): RequestHandler {
   const json = express.json({ limit, strict: true, type: JSON_TYPES });
   return (req, res, next) => {
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && req.is(JSON_TYPES)) {
+    // Read as body-parser reads it (the same parser), so the two cannot disagree on a crafted header.
+    const charset = req.is(JSON_TYPES) ? charsetOf(req) : undefined;
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       next(Object.assign(new Error(`unsupported charset "${charset.toUpperCase()}"`), { status: 415, statusCode: 415, expose: true, type: 'charset.unsupported', charset }));
       return;
     }
