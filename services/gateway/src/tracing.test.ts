@@ -31,6 +31,7 @@ beforeAll(async () => {
   provider.register();
   upstream = createServer((req, res) => {
     seen.push(req.headers);
+    if (req.url === '/reset') return void req.socket.destroy();
     res.writeHead(req.url === '/fail' ? 503 : 200, { 'content-type': 'application/json' });
     res.end('{}');
   });
@@ -43,7 +44,7 @@ beforeAll(async () => {
   app.use(serverSpanMiddleware(trace.getTracer('test')));
   app.use(accessLog(logger));
   app.use((_req, _res, next) => { setRequestRoute('/things/*'); next(); });
-  app.use(proxyTo('students', target, 2_000, createLogger('gateway', 'silent'), breakers.students));
+  app.use(proxyTo('students', target, 2_000, logger, breakers.students));
   gateway = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => gateway.once('listening', resolve));
   base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
@@ -100,4 +101,14 @@ it('writes each access line on its own request\'s trace, also over a connection 
   const spans = exporter.getFinishedSpans();
   expect(lines.map((l) => l.span_id)).toEqual(spans.map((s) => s.spanContext().spanId));
   expect(lines[0]).toMatchObject({ msg: 'request completed', res: { statusCode: 200 } });
+});
+
+it('logs a proxy error on its own request\'s trace, also when the connection another request opened fails', async () => {
+  const [opener, failing] = ['3af7651916cd43dd8448eb211c80319f', '4af7651916cd43dd8448eb211c80319a'];
+  expect((await get('/things/3', { traceparent: traceparent(opener, 'b7ad6b7169203331') })).status).toBe(200);
+  const before = connections;
+  expect((await get('/reset', { traceparent: traceparent(failing, 'b7ad6b7169203331') })).status).toBe(504);
+  expect(connections).toBe(before);
+  const error = lines.find((l) => l.msg === 'proxy error');
+  expect(error).toMatchObject({ trace_id: failing, service: 'students' });
 });

@@ -121,7 +121,7 @@ export function serverSpanMiddleware(tracer: Tracer): Middleware {
         span.updateName(`${method} ${metadata.route}`);
         span.setAttribute(ATTR_HTTP_ROUTE, metadata.route);
       }
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
+      if (res.headersSent) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       else if (!res.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR, message: 'client went away before the response was sent' });
       span.end();
