@@ -45,6 +45,15 @@ describe("kafkajs request queue's timer loop (tulios/kafkajs#1556)", () => {
     expect(checks).toBe(1);
   });
 
+  it('still checks every 10 ms while a request waits for an in-flight slot, with no throttle', () => {
+    queue.pending.push({});
+    queue.scheduleCheckPendingRequests();
+    expect(jest.getTimerCount()).toBe(1);
+    queue.pending.length = 0;
+    jest.advanceTimersByTime(10);
+    expect(checks).toBe(1);
+  });
+
   it('still checks when a throttle ends, even with nothing pending yet', () => {
     queue.throttledUntil = Date.now() + 100;
     queue.scheduleCheckPendingRequests();
