@@ -56,7 +56,9 @@ export class IdempotencyKeys {
 
   /** Reserves the key, or returns the stored answer of an earlier request with it. */
   async begin(scope: string, key: string, fingerprint: string): Promise<{ replay?: StoredResponse }> {
-    this.indexed ??= this.records.createIndex({ createdAt: 1 }, { expireAfterSeconds: Math.ceil(this.ttlMs / 1000) }).catch(() => undefined);
+    // Once per process, before the first write: the MongoDB server used locally fails an insert that
+    // races the creation of its collection's index ("Unknown error: null").
+    await (this.indexed ??= this.records.createIndex({ createdAt: 1 }, { expireAfterSeconds: Math.ceil(this.ttlMs / 1000) }).catch(() => undefined));
     const _id = `${scope}:${key}`;
     try {
       await this.records.insertOne({ _id, fingerprint, createdAt: new Date() });
