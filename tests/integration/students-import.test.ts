@@ -161,6 +161,102 @@ describe('a small file with bad rows', () => {
   });
 });
 
+describe('the list of an organization\'s imports', () => {
+  const list = (token: string | undefined, query = '') => call('GET', `/api/v1/students/imports${query}`, token ? { token } : {});
+  const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  /** Jobs uploaded here, oldest first (after the small file's job of the describe above). */
+  const uploaded: string[] = [];
+
+  beforeAll(async () => {
+    // One after the other, each finished before the next test: no background work outlives this block.
+    for (const n of [1, 2, 3]) {
+      const res = await uploadCsv(students.url, admin, csv(HEADER, [[`Listed ${n}`, 9, `L-${n}`, '2', undefined, undefined]]));
+      expect(res.status).toBe(202);
+      uploaded.push(res.body.job.id);
+    }
+    for (const id of uploaded) await finishedJob(students.url, admin, id);
+  });
+
+  it('is answered by the list route (not taken for a student id), admins only', async () => {
+    expect((await list(undefined)).status).toBe(401);
+    const refused = await list(member);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await list(admin)).status).toBe(200);
+  });
+
+  it('holds the organization\'s jobs only, newest first, each as GET /imports/:id answers it', async () => {
+    const res = await list(admin);
+    expect(res.body.nextCursor).toBeNull();
+    const ids = res.body.items.map((j: { id: string }) => j.id);
+    expect(ids).toHaveLength(uploaded.length + 1);
+    expect(ids.slice(0, uploaded.length)).toEqual([...uploaded].reverse());
+    const times = res.body.items.map((j: { created_at: string }) => Date.parse(j.created_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    for (const job of res.body.items) expect(job).toEqual((await getJob(students.url, admin, job.id)).body.job);
+
+    const other = await list(otherAdmin);
+    expect(other.status).toBe(200);
+    expect(other.body.items).toHaveLength(1);
+    expect(ids).not.toContain(other.body.items[0].id);
+  });
+
+  it('comes in pages of `limit`, the next one after `nextCursor`, until it is null', async () => {
+    const all = (await list(admin)).body.items.map((j: { id: string }) => j.id);
+    const seen: string[] = [];
+    let query = '?limit=3';
+    for (let pages = 0; ; pages++) {
+      expect(pages).toBeLessThan(all.length);
+      const res = await list(admin, query);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(3);
+      seen.push(...res.body.items.map((j: { id: string }) => j.id));
+      if (res.body.nextCursor === null) break;
+      expect(res.body.nextCursor).toEqual(expect.any(String));
+      query = `?limit=3&cursor=${res.body.nextCursor}`;
+    }
+    expect(seen).toEqual(all);
+    const first = await list(admin, '?limit=1');
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  it('refuses a forged cursor, a bad limit or an unknown parameter with a 400', async () => {
+    const refused = async (query: string, detail?: RegExp) => {
+      const res = await list(admin, query);
+      expect([query, res.status]).toEqual([query, 400]);
+      if (detail) expect(res.body.detail).toMatch(detail);
+    };
+    await refused(`?cursor=${cursorOf({ t: Date.now(), id: 'not-a-job' })}`, /invalid cursor/);
+    await refused(`?cursor=${cursorOf({ s: 'id', v: 1, id: 1 })}`, /invalid cursor/); // a cursor of the student list
+    await refused(`?cursor=${cursorOf({ t: '2020-01-01', id: '0'.repeat(32) })}`, /invalid cursor/);
+    await refused(`?cursor=${Buffer.from('not json').toString('base64url')}`, /invalid cursor/);
+    await refused('?cursor=%24%7B%7D');
+    await refused('?limit=0');
+    await refused('?limit=101');
+    await refused('?limit=ten');
+    await refused('?sort=id');
+    await refused('?limit=1&limit=2');
+  });
+
+  it('skips nothing and repeats nothing when jobs share a creation time', async () => {
+    // Two of them at the same instant: the id breaks the tie, so the cursor still lands between them.
+    const at = new Date();
+    await db().collection('student_imports').updateMany({ _id: { $in: uploaded.slice(0, 2) } as never }, { $set: { createdAt: at } });
+    const all = (await list(admin)).body.items.map((j: { id: string }) => j.id);
+    const seen: string[] = [];
+    let query = '?limit=1';
+    for (;;) {
+      const res = await list(admin, query);
+      seen.push(...res.body.items.map((j: { id: string }) => j.id));
+      if (res.body.nextCursor === null) break;
+      query = `?limit=1&cursor=${res.body.nextCursor}`;
+    }
+    expect(seen).toEqual(all);
+    expect(new Set(seen)).toEqual(new Set([...uploaded, ...all]));
+  });
+});
+
 describe('a 10,000-row file with some bad rows', () => {
   const ROWS = 10_000;
   const header = ['id', ...HEADER];

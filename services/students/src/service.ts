@@ -41,11 +41,13 @@ export function studentsService(config: Config): ServiceDefinition<Config> {
       // Public (no token): mounted before the students routes, which require one on /api/v1/students*.
       app.use(studentsContractRoutes(topic));
       app.get('/openapi.json', openApiRoute());
-      app.use(studentsRoutes({ students, db, verifier }));
       const importJobs = new ImportJobs(db);
+      await importJobs.ensureIndexes();
       const importWorker = new ImportWorker(importJobs, students, store, ctx.logger);
       const imports = new StudentImports(importJobs, importWorker, config.IMPORT_MAX_BYTES);
+      // Before the students routes: there, `GET /api/v1/students/:id` would answer `/imports` as a bad id (404).
       app.use(importRoutes({ imports, verifier, maxBytes: config.IMPORT_MAX_BYTES }));
+      app.use(studentsRoutes({ students, db, verifier }));
       importWorker.start();
       return [...flow, importWorker];
     },

@@ -1,7 +1,9 @@
 import { Router, type Request } from 'express';
 import { bearerToken, requireAdmin, type AccessClaims, type TokenVerifier } from '@sms/shared/auth';
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '@sms/shared/errors';
+import { parseWith } from '@sms/shared/http';
 import type { StudentImports } from '../application/import';
+import { ListImportsQuery } from './schemas';
 
 export interface ImportRouteDeps {
   imports: StudentImports;
@@ -54,6 +56,13 @@ export function importRoutes({ imports, verifier, maxBytes }: ImportRouteDeps): 
       req.resume();
       throw err;
     }
+  });
+
+  // Mounted before the students routes, or `GET /api/v1/students/:id` would take `imports` for an id.
+  router.get(IMPORTS_PATH, async (req, res) => {
+    const claims = await admin(req, verifier);
+    const query = parseWith(ListImportsQuery, req.query, 'query');
+    res.json(await imports.list(claims.org, query));
   });
 
   router.get('/api/v1/students/imports/:id', async (req, res) => {

@@ -12,6 +12,7 @@ import {
   Grade,
   IdempotencyKey,
   IfMatch,
+  ListImportsQuery,
   ListStudentsQuery,
   Name,
   PatchStudentBody,
@@ -91,6 +92,13 @@ const ImportJob = named(
   }),
 );
 const ImportJobAnswer = named('ImportJobAnswer', z.object({ job: ImportJob }));
+const ImportJobPage = named(
+  'ImportJobPage',
+  z.object({
+    items: z.array(ImportJob),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; `null` on the last page.'),
+  }),
+);
 const CsvFile = z.string().describe(
   'The CSV file itself (UTF-8, comma-separated): a header naming the columns in any order (`name`, `age`, `roll_no`, `grade` required; '
   + '`id`, `email`, `date_of_birth` optional), then one student per row.',
@@ -116,6 +124,15 @@ export const studentsOperations: OperationSpec[] = [
       200: { description: 'This organization uploaded the same file before: that job.', body: ImportJobAnswer, headers: jobLocation },
     },
     problems: [400, 401, 403, 413, 415],
+  },
+  {
+    method: 'get', path: '/api/v1/students/imports', operationId: 'listStudentImports', tags: [IMPORTS], security: 'bearer', role: 'admin',
+    summary: 'The import jobs of the caller\'s organization, newest first',
+    description: 'Each job as `GET /api/v1/students/imports/{id}` answers it. Pages of `limit` jobs (1-100, default 20); '
+      + '`cursor` is the `nextCursor` of the previous page (a cursor this API did not make is a 400).',
+    params: { query: ListImportsQuery },
+    responses: { 200: { description: 'One page.', body: ImportJobPage } },
+    problems: [400, 401, 403],
   },
   {
     method: 'get', path: '/api/v1/students/imports/{id}', operationId: 'getStudentImport', tags: [IMPORTS], security: 'bearer', role: 'admin',

@@ -66,5 +66,14 @@ export const ListStudentsQuery = z
   });
 export type ListStudentsQuery = z.infer<typeof ListStudentsQuery>;
 
+/** `GET /api/v1/students/imports`: pages of jobs, newest first; the same `limit` and `cursor` rules as the student list. */
+export const ListImportsQuery = z
+  .object({
+    limit: queryInt('limit', 1, MAX_LIMIT).default(20),
+    cursor: CursorParam(512).optional(),
+  })
+  .strict();
+export type ListImportsQuery = z.infer<typeof ListImportsQuery>;
+
 export { IfMatch } from '@sms/shared/http';
 export { IdempotencyKey } from '@sms/shared/idempotency';

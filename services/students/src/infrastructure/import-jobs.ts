@@ -1,4 +1,4 @@
-import { Binary, type Collection, type Db } from 'mongodb';
+import { Binary, type Collection, type Db, type Filter } from 'mongodb';
 import { isDuplicateKey } from '@sms/shared/mongo';
 
 export type ImportStatus = 'queued' | 'running' | 'succeeded' | 'completed_with_errors' | 'failed';
@@ -67,7 +67,7 @@ export type Progress = Pick<ImportJob, 'processed' | 'created' | 'failed' | 'err
 
 /**
  * Import jobs (`student_imports`, field `org`) and the files they read (`student_import_sources`, the
- * bytes in 256 KiB pieces `<org>:import:<job>:<n>`, deleted when the job finishes). Every lookup and every update is by `_id`; a running job is leased to
+ * bytes in 256 KiB pieces `<org>:import:<job>:<n>`, deleted when the job finishes). Every update and every lookup of one job is by `_id` (the list reads by `org`); a running job is leased to
  * one process, and each update names the owner and the row it expects, so a process that lost its
  * lease changes nothing.
  */
@@ -124,6 +124,23 @@ export class ImportJobs {
   async find(org: string, id: string): Promise<ImportJob | null> {
     const job = await this.jobs.findOne({ _id: id });
     return job && job.org === org ? job : null;
+  }
+
+  /**
+   * A page of the organization's jobs, newest first (`createdAt`, then `_id`, both descending), after
+   * the keyset `after` (the last job of the previous page); `limit` jobs at most. The chunk ids of
+   * the job in progress (`assigned`) are left out: no answer shows them.
+   */
+  async list(org: string, limit: number, after?: { createdAt: Date; id: string }): Promise<ImportJob[]> {
+    const filter: Filter<ImportJob> = after
+      ? { org, $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }] }
+      : { org };
+    return this.jobs.find(filter, { projection: { assigned: 0 } }).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
+  }
+
+  /** For the list (and an organization's purge) on MongoDB; mongo-java-server ignores it (it uses unique indexes only). */
+  async ensureIndexes(): Promise<void> {
+    await this.jobs.createIndex({ org: 1, createdAt: -1, _id: -1 });
   }
 
   /** A job that failed as a whole goes back to the queue (its rows already done stay done). */
