@@ -86,6 +86,22 @@ describe('CSV imports through the gateway', () => {
     expect(job.body.job.total).toBe(4_000);
   });
 
+  it('lists the organization\'s jobs to its admins (not taken for a student id)', async () => {
+    const accepted = await api.post('/api/v1/students/imports', header + rows(2, 'LS'), { 'content-type': 'text/csv', ...bearer(admin) });
+    expect(accepted.status).toBe(202);
+    expect((await api.get('/api/v1/students/imports', bearer(user))).status).toBe(403);
+    expect((await api.get('/api/v1/students/imports')).status).toBe(401);
+    const page = await api.get('/api/v1/students/imports?limit=1', bearer(admin));
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((j: { id: string }) => j.id)).toEqual([accepted.body.job.id]);
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const next = await api.get(`/api/v1/students/imports?limit=1&cursor=${page.body.nextCursor}`, bearer(admin));
+    expect(next.status).toBe(200);
+    expect(next.body.items).toHaveLength(1);
+    expect(next.body.items[0].id).not.toBe(accepted.body.job.id);
+    expect((await api.get('/api/v1/students/imports?cursor=eyJ4IjoxfQ', bearer(admin))).status).toBe(400);
+  });
+
   it('refuses a declared upload beyond IMPORT_BODY_LIMIT at the gateway with 413', async () => {
     const res = await fetch(`${platform.gateway.url}/api/v1/students/imports`, {
       method: 'POST',

@@ -8,6 +8,8 @@ describe('the route policy', () => {
     ['PATCH', '/api/v1/students/7', 'admin'],
     ['GET', '/api/v1/students/7/history', 'admin'],
     ['POST', '/api/v1/students/imports', 'admin'],
+    ['GET', '/api/v1/students/imports', 'admin'],
+    ['HEAD', '/api/v1/students/imports/', 'admin'],
     ['GET', '/api/v1/students/imports/abc', 'admin'],
     ['HEAD', '/.well-known/jwks.json', 'public'],
     ['PUT', '/api/v1/users/u1/password', 'admin'],

@@ -37,6 +37,7 @@ export const ROUTES: readonly RouteRule[] = [
   { methods: ['GET', 'PATCH', 'DELETE'], path: '/api/v1/users/:id', access: 'admin', target: 'auth' },
   { methods: ['PUT'], path: '/api/v1/users/:id/password', access: 'admin', target: 'auth' },
   // CSV imports and their jobs: admins only (the first rule of a method wins, so before `/students/:id`).
+  { methods: ['GET'], path: '/api/v1/students/imports', access: 'admin', target: 'students' },
   { methods: ['POST'], path: '/api/v1/students/imports', access: 'admin', target: 'students' },
   { methods: ['GET'], path: '/api/v1/students/imports/:id', access: 'admin', target: 'students' },
   { methods: ['GET'], path: '/api/v1/students', access: 'member', target: 'students' },
