@@ -25,6 +25,9 @@ describe('the route policy', () => {
     ['POST', '/api/v1/users/u1', 'DELETE, GET, HEAD, PATCH'],
     ['DELETE', '/api/v1/organizations', 'GET, HEAD, POST'],
     ['GET', '/api/v1/auth/login', 'POST'],
+    // A literal route is not also `:id`: "imports" is no student id.
+    ['PUT', '/api/v1/students/imports', 'GET, HEAD, POST'],
+    ['DELETE', '/api/v1/students/imports/', 'GET, HEAD, POST'],
   ])('refuses %s %s with the route\'s own Allow: %s', (method, path, allow) => {
     expect(decide(method, path)).toEqual({ kind: 'method-not-allowed', allow });
   });

@@ -68,10 +68,17 @@ const handles = (rule: RouteRule, method: string) => rule.methods.includes(metho
 
 export type Decision = { kind: 'route'; rule: RouteRule } | { kind: 'not-found' } | { kind: 'method-not-allowed'; allow: string };
 
+/** Literal segments of a rule's path: `/students/imports` is more specific than `/students/:id`. */
+const literals = (rule: RouteRule) => rule.path.split('/').filter((s) => s && !s.startsWith(':')).length;
+
 export function decide(method: string, path: string, routes: readonly RouteRule[] = ROUTES): Decision {
   if (path.startsWith('/internal')) return { kind: 'not-found' };
-  const onPath = routes.filter((r) => patternOf(r).test(path));
-  if (onPath.length === 0) return { kind: 'not-found' };
+  const matching = routes.filter((r) => patternOf(r).test(path));
+  if (matching.length === 0) return { kind: 'not-found' };
+  // A path that names a literal route is that route's alone: `PUT /students/imports` is a 405 with the
+  // imports' methods, not `PUT /students/:id` with "imports" for an id.
+  const most = Math.max(...matching.map(literals));
+  const onPath = matching.filter((r) => literals(r) === most);
   const rule = onPath.find((r) => handles(r, method));
   return rule ? { kind: 'route', rule } : { kind: 'method-not-allowed', allow: allowHeader(onPath.flatMap((r) => r.methods)) };
 }
