@@ -22,10 +22,17 @@ const state = (p: Promise<unknown>) => {
   return s;
 };
 const tick = () => new Promise((resolve) => setImmediate(resolve));
-const DEFER_MS = 5;
-const deferral = () => new Promise((resolve) => setTimeout(resolve, DEFER_MS + 5));
+const DEFER_MS = 50;
+/** The deferral passes (on fake timers: however slow the machine, nothing is sent before it). */
+const deferral = async () => {
+  jest.advanceTimersByTime(DEFER_MS);
+  await tick();
+};
 
 describe('countAhead', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
   it('waits for the first count of a key, then lets requests well within the limit go on before their count is back', async () => {
     const limiter = heldLimiter(10);
     const count = countAhead(limiter, 10, DEFER_MS);

@@ -5,7 +5,7 @@ import { clientKey, createRateLimits } from './rate-limits';
 
 const options = () => ({ keyPrefix: `test:gw:${randomUUID()}`, perClientPerMinute: 3, perUserPerMinute: 2, strictPerClientPerMinute: 1, deferMs: 5 });
 /** Until the counts an instance did not wait for have reached Redis. */
-const deferredCounted = () => new Promise((resolve) => setTimeout(resolve, 50));
+const deferredCounted = () => new Promise((resolve) => setTimeout(resolve, 250));
 const rejection = (p: Promise<void>) => p.then(() => undefined, (e: unknown) => e);
 
 describe('createRateLimits (Redis)', () => {
