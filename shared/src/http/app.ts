@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import type { HealthKit } from '../health';
 import type { Metrics } from '../metrics';
-import { serverSpans } from '../telemetry';
+import { isProbe, serverSpans } from '../telemetry';
 import { unroutedRequest } from './methods';
 import { problemHandler } from './problem';
 
@@ -63,7 +63,7 @@ export function accessLog(logger: Logger): RequestHandler {
   // and stray tokens would be): no redaction pass (it doubled the cost of a line).
   const log = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
-    if (req.url.startsWith('/health') || req.url === '/metrics') return next();
+    if (isProbe(req.url)) return next();
     const started = performance.now();
     const active = context.active();
     res.once('close', () => {

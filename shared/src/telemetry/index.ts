@@ -38,8 +38,8 @@ export interface TelemetryOptions {
   incomingHttp?: 'instrumentation' | 'app';
 }
 
-/** Health and metrics probes are not traced. */
-const untraced = (url: string | undefined) => (url ?? '').startsWith('/health') || url === '/metrics';
+/** Health and metrics probes: not traced, and not in the access log. */
+export const isProbe = (url: string | undefined): boolean => (url ?? '').startsWith('/health') || url === '/metrics';
 
 /**
  * Starts the OpenTelemetry SDK. Must run before express, mongodb or kafkajs are first required
@@ -59,7 +59,7 @@ export function startTelemetry(defaultServiceName: string, options: TelemetryOpt
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? defaultServiceName }),
     instrumentations: [
       ...(http ? [new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => untraced(req.url),
+        ignoreIncomingRequestHook: (req) => isProbe(req.url),
         disableIncomingRequestInstrumentation: appServerSpans,
         disableOutgoingRequestInstrumentation: options.outgoingHttp === false,
       })] : []),
@@ -102,7 +102,7 @@ export function serverSpans(): Middleware | undefined {
 /** `serverSpans` with a given tracer. */
 export function serverSpanMiddleware(tracer: Tracer): Middleware {
   return (req, res, next) => {
-    if (untraced(req.url)) return next();
+    if (isProbe(req.url)) return next();
     const method = req.method ?? 'GET';
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer.startSpan(method, {
